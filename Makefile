@@ -1,0 +1,38 @@
+# Thin aliases of the commands the README documents. Read the README, not this file.
+SHELL := /bin/bash
+PY := .venv/bin/python
+PORT ?= 8000
+SCALE ?= small
+SEED ?= 42
+WORKERS ?= 2
+
+.PHONY: run test setup db stop psql demo bench lint
+
+# System packages, .venv, vendored JS, the local cluster (unless DATABASE_URL says otherwise), migrations.
+setup:
+	bash scripts/bootstrap.sh
+	@if [ -z "$$DATABASE_URL" ]; then bash scripts/pg.sh start; fi
+	$(PY) manage.py migrate --noinput -v 0
+	$(PY) manage.py collectstatic --noinput -v 0
+
+run: setup
+	$(PY) manage.py build_demo_city --scale $(SCALE) --seed $(SEED) --if-empty
+	.venv/bin/gunicorn geo.wsgi --bind 127.0.0.1:$(PORT) --workers $(WORKERS) --access-logfile -
+
+test: setup
+	.venv/bin/pytest $(PYTEST_ARGS)
+
+stop:
+	bash scripts/pg.sh stop
+
+psql:
+	bash scripts/pg.sh psql
+
+demo: setup
+	$(PY) manage.py build_demo_city --scale $(SCALE) --seed $(SEED) --replace
+
+bench: setup
+	$(PY) bench/build_city.py --scale city
+
+lint:
+	.venv/bin/ruff check . && .venv/bin/ruff format --check .

@@ -1,0 +1,146 @@
+"""GridAtlas settings. Every threshold is a named setting with its unit, overridable from the
+environment (GRIDATLAS_<NAME>)."""
+
+import os
+from pathlib import Path
+
+import dj_database_url
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+
+
+def env(name: str, default, cast=str):
+    raw = os.environ.get(name)
+    return default if raw is None or raw == "" else cast(raw)
+
+
+def env_bool(name: str, default: bool) -> bool:
+    return env(name, default, lambda v: v.lower() in {"1", "true", "yes", "on"})
+
+
+SECRET_KEY = env("DJANGO_SECRET_KEY", "dev-only-insecure-key-change-me-in-production")
+DEBUG = env_bool("DJANGO_DEBUG", False)
+ALLOWED_HOSTS = env("DJANGO_ALLOWED_HOSTS", "127.0.0.1,localhost,[::1],testserver").split(",")
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "django.contrib.gis",
+    "django.contrib.postgres",
+    "pgtrigger",
+    "pghistory",
+    "pghistory.admin",
+    "geo",
+    "layers",
+    "tiles",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.locale.LocaleMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Records who made each change into the history tables (pghistory context).
+    "pghistory.middleware.HistoryMiddleware",
+]
+
+ROOT_URLCONF = "geo.urls"
+WSGI_APPLICATION = "geo.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "geo" / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+# The default database is the project-local cluster that `scripts/pg.sh` runs (unix socket in
+# var/run, no TCP). DATABASE_URL=postgis://user:pass@host:port/name points at any other PostGIS.
+if os.environ.get("DATABASE_URL"):
+    DATABASES = {"default": dj_database_url.parse(os.environ["DATABASE_URL"], conn_max_age=60)}
+    DATABASES["default"]["ENGINE"] = "django.contrib.gis.db.backends.postgis"
+else:
+    DATABASES = {
+        "default": {
+            "ENGINE": "django.contrib.gis.db.backends.postgis",
+            "NAME": env("GRIDATLAS_DB_NAME", "gridatlas"),
+            "USER": env("GRIDATLAS_DB_USER", "gridatlas"),
+            "HOST": str(BASE_DIR / "var" / "run"),
+            "CONN_MAX_AGE": 60,
+        }
+    }
+# A request is one transaction: a failed edit leaves nothing half-written.
+DATABASES["default"]["ATOMIC_REQUESTS"] = True
+DATABASES["default"].setdefault("TEST", {})["NAME"] = env(
+    "GRIDATLAS_TEST_DB_NAME", "test_" + DATABASES["default"]["NAME"]
+)
+
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+]
+
+LANGUAGE_CODE = "zh-hans"
+LANGUAGES = [("zh-hans", "简体中文"), ("en", "English")]
+TIME_ZONE = "Asia/Shanghai"
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "static/"
+STATIC_ROOT = BASE_DIR / "staticfiles"
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
+}
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "root": {"handlers": ["console"], "level": env("GRIDATLAS_LOG_LEVEL", "WARNING")},
+}
+
+# --- GridAtlas domain settings (units in the names) -------------------------------------------
+# The city this deployment serves: its 4-digit prefix and the projected CRS for metric work.
+GRIDATLAS_CITY_CODE = env("GRIDATLAS_CITY_CODE", "4201")
+GRIDATLAS_CITY_NAME = env("GRIDATLAS_CITY_NAME", "武汉市")
+GRIDATLAS_METRIC_SRID = env("GRIDATLAS_METRIC_SRID", 4547, int)  # CGCS2000 GK CM 114E
+
+# Boundary rules (DESIGN.md): containment/overlap tolerance, minimum area that counts.
+GRIDATLAS_BOUNDARY_TOLERANCE_M = env("GRIDATLAS_BOUNDARY_TOLERANCE_M", 0.5, float)
+GRIDATLAS_MIN_VIOLATION_AREA_M2 = env("GRIDATLAS_MIN_VIOLATION_AREA_M2", 1.0, float)
+GRIDATLAS_SLIVER_MIN_AREA_M2 = env("GRIDATLAS_SLIVER_MIN_AREA_M2", 1.0, float)
+
+# Household load bands (inclusive).
+GRIDATLAS_GRID_HOUSEHOLDS_MIN = env("GRIDATLAS_GRID_HOUSEHOLDS_MIN", 300, int)
+GRIDATLAS_GRID_HOUSEHOLDS_MAX = env("GRIDATLAS_GRID_HOUSEHOLDS_MAX", 500, int)
+GRIDATLAS_MICROGRID_HOUSEHOLDS_MIN = env("GRIDATLAS_MICROGRID_HOUSEHOLDS_MIN", 30, int)
+GRIDATLAS_MICROGRID_HOUSEHOLDS_MAX = env("GRIDATLAS_MICROGRID_HOUSEHOLDS_MAX", 100, int)
+
+# Walking distances of the 5-, 10- and 15-minute life circles (GB 50180-2018), and the detour
+# factor that turns a straight line into an estimated walk.
+GRIDATLAS_WALK_5MIN_M = env("GRIDATLAS_WALK_5MIN_M", 300.0, float)
+GRIDATLAS_WALK_10MIN_M = env("GRIDATLAS_WALK_10MIN_M", 500.0, float)
+GRIDATLAS_WALK_15MIN_M = env("GRIDATLAS_WALK_15MIN_M", 1000.0, float)
+GRIDATLAS_WALK_DETOUR_FACTOR = env("GRIDATLAS_WALK_DETOUR_FACTOR", 1.3, float)
+
+# Registered members per household that a paired unit should reach (the 1:50 rule).
+GRIDATLAS_HOUSEHOLDS_PER_MEMBER = env("GRIDATLAS_HOUSEHOLDS_PER_MEMBER", 50, int)

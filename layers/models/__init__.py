@@ -1,0 +1,9 @@
+from .boundaries import Community, District, GeomSource, Grid, LoadStatus, MicroGrid, Parcel, Street
+from .residential import Address, Building, CompoundAlias, Xiaoqu
+from .service import Pairing, SentDownUnit, ServiceStation, Worker
+
+__all__ = [
+    "Address", "Building", "Community", "CompoundAlias", "District", "GeomSource", "Grid",
+    "LoadStatus", "MicroGrid", "Pairing", "Parcel", "SentDownUnit", "ServiceStation", "Street",
+    "Worker", "Xiaoqu",
+]

@@ -1,0 +1,131 @@
+"""Where people live: compounds (小区), buildings (楼栋) and addresses (门牌)."""
+
+import pghistory
+from django.contrib.gis.db import models
+from django.core.exceptions import ValidationError
+
+from geo.codes import CodeValidator, check_code_prefix, code_regex
+from geo.geometry import validate_geometry
+from geo.srid import STORAGE_SRID
+
+from .base import ValidatedModel, mercator_copy, mercator_index, point_field, polygon_field
+from .boundaries import Community, Division, Parcel, outside_parent_error, tracked
+
+
+@tracked()
+class Xiaoqu(Division):
+    class Kind(models.TextChoices):
+        COMMERCIAL = "commercial", "商品房"
+        OLD = "old", "老旧小区"
+        WORK_UNIT = "work_unit", "单位小区"
+        REDEVELOPED = "redeveloped", "城改小区"
+
+    code = models.CharField("code (15 digits)", max_length=15, unique=True,
+                            validators=[CodeValidator("xiaoqu")])
+    community = models.ForeignKey(Community, on_delete=models.PROTECT, related_name="xiaoqus")
+    kind = models.CharField(max_length=12, choices=Kind.choices)
+    property_company = models.CharField("property company (物业公司)", max_length=100, blank=True,
+                                        help_text="Blank: no property management.")
+    owners_committee = models.CharField("owners' committee (业委会)", max_length=100, blank=True,
+                                        help_text="Blank: none formed.")
+    party_organisation = models.CharField("party organisation (小区党组织)", max_length=100,
+                                          blank=True, help_text="Blank: none set up.")
+
+    class Meta(Division.Meta):
+        verbose_name = "compound (小区)"
+        verbose_name_plural = "compounds (小区)"
+        indexes = [mercator_index("xiaoqu")]
+        constraints = [
+            models.CheckConstraint(condition=models.Q(code__regex=code_regex("xiaoqu")),
+                                   name="xiaoqu_code_format"),
+            models.CheckConstraint(condition=models.Q(geom__isvalid=True), name="xiaoqu_geom_valid",
+                                   violation_error_message="compound geometry is not valid"),
+        ]
+
+    def clean(self):
+        if self.community_id:
+            check_code_prefix(level="xiaoqu", code=self.code, parent_code=self.community.code)
+            outside_parent_error(child=self, parent=self.community, label="compound",
+                                 parent_label="community")
+
+
+@tracked()
+class Building(ValidatedModel):
+    """A footprint with its households: the one place household numbers are typed in."""
+
+    code = models.CharField("code (16 digits)", max_length=16, unique=True,
+                            validators=[CodeValidator("building")])
+    name = models.CharField(max_length=100, help_text="As residents say it, e.g. 3栋")
+    community = models.ForeignKey(Community, on_delete=models.PROTECT, related_name="buildings")
+    xiaoqu = models.ForeignKey(Xiaoqu, on_delete=models.SET_NULL, null=True, blank=True,
+                               related_name="buildings")
+    parcel = models.ForeignKey(Parcel, on_delete=models.SET_NULL, null=True, blank=True,
+                               editable=False, related_name="buildings",
+                               help_text="The parcel holding the footprint (set by trigger).")
+    geom = models.PolygonField(srid=STORAGE_SRID, validators=[validate_geometry])
+    geom_3857 = mercator_copy(models.PolygonField)
+    households = models.PositiveIntegerField(help_text="Registered households (户).")
+    units = models.PositiveSmallIntegerField("units (单元)", default=1)
+    floors = models.PositiveSmallIntegerField("floors (层)", default=1)
+
+    class Meta:
+        verbose_name = "building (楼栋)"
+        ordering = ["code"]
+        indexes = [mercator_index("building"), models.Index(fields=["parcel"])]
+        constraints = [
+            models.CheckConstraint(condition=models.Q(code__regex=code_regex("building")),
+                                   name="building_code_format"),
+            models.CheckConstraint(condition=models.Q(geom__isvalid=True),
+                                   name="building_geom_valid",
+                                   violation_error_message="building geometry is not valid"),
+        ]
+
+    def __str__(self):
+        return f"{self.name} ({self.code})"
+
+    def clean(self):
+        if self.community_id:
+            check_code_prefix(level="building", code=self.code, parent_code=self.community.code)
+            outside_parent_error(child=self, parent=self.community, label="building",
+                                 parent_label="community")
+        if self.xiaoqu_id and self.community_id and self.xiaoqu.community_id != self.community_id:
+            raise ValidationError({"xiaoqu": (
+                f"Compound {self.xiaoqu.code} is in another community than the building's "
+                f"community {self.community.code}."
+            )})
+
+
+class CompoundAlias(models.Model):
+    """Another name people use for a compound (old name, developer's name, phase name)."""
+
+    xiaoqu = models.ForeignKey(Xiaoqu, on_delete=models.CASCADE, related_name="aliases")
+    alias = models.CharField(max_length=100)
+
+    class Meta:
+        verbose_name = "compound alias (小区别名)"
+        constraints = [models.UniqueConstraint(fields=["xiaoqu", "alias"],
+                                               name="compound_alias_unique")]
+
+    def __str__(self):
+        return self.alias
+
+
+class Address(ValidatedModel):
+    """An addressable point: the text as written, its normalised form, its building."""
+
+    text = models.CharField("address as written", max_length=200)
+    normalized = models.CharField("normalised address", max_length=200, db_index=True)
+    building = models.ForeignKey(Building, on_delete=models.CASCADE, null=True, blank=True,
+                                 related_name="addresses")
+    geom = point_field()
+
+    class Meta:
+        verbose_name = "address (门牌地址)"
+        verbose_name_plural = "addresses (门牌地址)"
+        ordering = ["normalized"]
+        constraints = [
+            models.UniqueConstraint(fields=["normalized"], name="address_normalized_unique"),
+        ]
+
+    def __str__(self):
+        return self.text

@@ -1,0 +1,14 @@
+#!/usr/bin/env bash
+# Copies the browser libraries from the npm registry into static files, so that no page ever loads
+# from a CDN: government intranets have none. Versions are pinned in package.json/package-lock.json.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+dest=geo/static/vendor
+stamp=$dest/.package-lock
+if [ -f "$stamp" ] && cmp -s package-lock.json "$stamp"; then exit 0; fi
+echo "==> vendoring browser libraries from npm"
+npm ci --no-audit --no-fund --loglevel=error
+mkdir -p "$dest/ol"
+cp node_modules/ol/dist/ol.js "$dest/ol/ol.js"
+cp node_modules/ol/ol.css "$dest/ol/ol.css"
+cp package-lock.json "$stamp"
