@@ -1,0 +1,30 @@
+"""Shared test set-up: the real PostGIS the Makefile starts (never SQLite, never mocks)."""
+
+import os
+from pathlib import Path
+
+import pytest
+
+ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
+
+
+@pytest.fixture(scope="session")
+def artifacts_dir() -> Path:
+    """Where screenshots and other test outputs are kept for a person to look at."""
+    ARTIFACTS.mkdir(exist_ok=True)
+    return ARTIFACTS
+
+
+@pytest.fixture(scope="session")
+def chromium_path() -> str:
+    """Debian's Chromium: tests that need a browser fail (not skip) when it is missing."""
+    path = os.environ.get("GRIDATLAS_CHROMIUM", "/usr/bin/chromium")
+    assert Path(path).exists(), f"{path} is missing: run `make test` (it installs chromium)"
+    return path
+
+
+# Flags for Chromium on a machine with no outside network (background services would hang).
+CHROMIUM_ARGS = [
+    "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+]
