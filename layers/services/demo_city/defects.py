@@ -53,6 +53,10 @@ def defects_apply(plan: CityPlan) -> list[dict]:
             b, _ = nbs[0]
             strip = geoms[a].buffer(STRIP_M, join_style="mitre").intersection(geoms[b])
             grid_by_code[a].update(geom_source="freehand", geom=shapely.union_all([geoms[a], strip]))
+            # The micro-grid along the strip takes it too, so the overlap is the only violation.
+            mg = _microgrid_geoms(plan, a)
+            m = max(mg, key=lambda code: (mg[code].intersection(strip).length, code))
+            _microgrid_redraw(plan, m, shapely.union_all([mg[m], strip]))
             used_comms.add(a[:12])
             defects.append({"rule": "overlap", "codes": sorted([a, b]), "where": strip.representative_point()})
             break
@@ -61,13 +65,20 @@ def defects_apply(plan: CityPlan) -> list[dict]:
     for c in candidates(2):
         members = [i for i, p in enumerate(plan.parcels) if p["grid"] == c]
         comm = next(x for x in plan.communities if x["code"] == c[:12])
+        mg_size: dict[str, int] = {}
+        for i in members:
+            mg_size[plan.parcels[i]["microgrid"]] = mg_size.get(plan.parcels[i]["microgrid"], 0) + 1
         empty_edge = [i for i in members if i not in occupied
                       and plan.parcels[i]["geom"].intersects(comm["geom"].boundary)
-                      and plan.parcels[i]["geom"].area > 500]
+                      and plan.parcels[i]["geom"].area > 500
+                      and mg_size[plan.parcels[i]["microgrid"]] > 1]
         if empty_edge and len(members) > 1:
             hole = empty_edge[0]
             rest = shapely.union_all([plan.parcels[i]["geom"] for i in members if i != hole])
             grid_by_code[c].update(geom_source="freehand", geom=rest)
+            m = plan.parcels[hole]["microgrid"]
+            _microgrid_redraw(plan, m, shapely.union_all(
+                [p["geom"] for i, p in enumerate(plan.parcels) if p["microgrid"] == m and i != hole]))
             used_comms.add(c[:12])
             defects.append({"rule": "gap", "codes": [c[:12]],
                             "where": plan.parcels[hole]["geom"].representative_point()})
@@ -119,8 +130,7 @@ def defects_apply(plan: CityPlan) -> list[dict]:
             mg = shapely.union_all(mgeoms[m])
             if mg.intersection(shared).length > 20:
                 strip = mg.buffer(STRIP_M, join_style="mitre").intersection(geoms[other])
-                rec = next(x for x in plan.microgrids if x["code"] == m)
-                rec.update(geom_source="freehand", geom=shapely.union_all([mg, strip]))
+                _microgrid_redraw(plan, m, shapely.union_all([mg, strip]))
                 used_comms.add(g[:12])
                 defects.append({"rule": "outside_parent", "codes": [m],
                                 "where": strip.representative_point()})
@@ -130,6 +140,19 @@ def defects_apply(plan: CityPlan) -> list[dict]:
     plan.defects = [{k: (v.wkt if isinstance(v, shapely.Geometry) else v) for k, v in d.items()}
                     for d in defects]
     return defects
+
+
+def _microgrid_geoms(plan: CityPlan, grid: str) -> dict[str, object]:
+    by: dict[str, list] = {}
+    for p in plan.parcels:
+        if p["grid"] == grid:
+            by.setdefault(p["microgrid"], []).append(p["geom"])
+    return {m: shapely.union_all(ps) for m, ps in sorted(by.items())}
+
+
+def _microgrid_redraw(plan: CityPlan, code: str, geom) -> None:
+    rec = next(x for x in plan.microgrids if x["code"] == code)
+    rec.update(geom_source="freehand", geom=geom)
 
 
 def _grid_recode(plan: CityPlan, *, old: str, new: str) -> None:

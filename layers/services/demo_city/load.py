@@ -65,8 +65,10 @@ def city_load(*, plan: CityPlan, replace: bool = False, progress=None) -> dict[s
     step = progress or (lambda msg: None)
     src = metric_srid()
     now = timezone.now()
-    with transaction.atomic(), connection.cursor() as wrapper:
-        cur = wrapper.cursor  # the psycopg cursor, for COPY
+    # COPY goes through the raw psycopg cursor; wrap_database_errors turns its errors into
+    # Django's (IntegrityError, …) like every other query.
+    with transaction.atomic(), connection.cursor() as wrapper, connection.wrap_database_errors:
+        cur = wrapper.cursor
         if replace:
             cur.execute(f"TRUNCATE {', '.join(LAYER_TABLES + HISTORY_TABLES)} RESTART IDENTITY CASCADE")
         elif not city_is_empty():

@@ -87,9 +87,10 @@ def reading_order(geoms, band_m: float) -> list[int]:
     return sorted(range(len(geoms)), key=lambda k: (-np.floor(ys[k] / band_m), xs[k], -ys[k]))
 
 
-def chunks_balanced(weights: list[int], cut_ok: list[bool], k: int) -> list[int]:
+def chunks_balanced(weights: list[int], cut_ok: list[bool], k: int,
+                    preferred: list[bool] | None = None, penalty: float = 0.0) -> list[int]:
     """Label a sequence into at most k consecutive chunks of near-equal weight, cutting only
-    where cut_ok allows."""
+    where cut_ok allows, and off the `preferred` places only when that is `penalty` closer."""
     n = len(weights)
     labels = [0] * n
     if k <= 1 or n <= 1:
@@ -103,7 +104,8 @@ def chunks_balanced(weights: list[int], cut_ok: list[bool], k: int) -> list[int]
         cands = [p for p in allowed if p > last]
         if not cands:
             break
-        p = min(cands, key=lambda p: (abs(cum[p - 1] - target), p))
+        p = min(cands, key=lambda p: (abs(cum[p - 1] - target)
+                                      + (0 if preferred is None or preferred[p] else penalty), p))
         if p <= last:
             continue
         cuts.append(p)
@@ -230,8 +232,10 @@ def _community_fill(*, plan, rec, district, seed, names, east: float):
 
     _grids_make(plan=plan, rec=rec, inner=inner, parcel_hh=parcel_hh, rng=rng)
 
-    # Community party-mass service centre: more likely in the east (real gaps in the west).
-    if rng.random() < 0.45 + 0.5 * east:
+    # Every community runs a party-mass service centre (as in Wuhan), but where it stands is
+    # chance: often at one end of the community. Compound stations are sparse and commoner in
+    # the east, so the west has real walking-distance gaps.
+    if True:  # noqa: SIM108 - kept as a block for the explanation above
         empty = [k for k, hh in enumerate(parcel_hh) if hh == 0] or list(range(len(inner.parcels)))
         spot = inner.parcels[pick(rng, empty)].representative_point()
         plan.stations.append({"name": f"{rec['name']}党群服务中心", "level": "community",
@@ -239,7 +243,7 @@ def _community_fill(*, plan, rec, district, seed, names, east: float):
                               "geom": spot, "address": f"{pick(rng, roads)}{int(rng.integers(1, 200))}号"})
     for ci, xq in sorted(xq_codes.items()):
         kind = inner.compounds[ci].kind
-        p = (0.45 if kind == "commercial" else 0.15) * (0.4 + east)
+        p = (0.45 if kind == "commercial" else 0.12) * (0.2 + 1.2 * east)
         if rng.random() < p:
             x = next(x for x in plan.xiaoqus if x["code"] == xq)
             plan.stations.append({"name": f"{x['name']}党群服务驿站", "level": "xiaoqu",
@@ -259,8 +263,11 @@ def _grids_make(*, plan, rec, inner, parcel_hh, rng):
     if k > 1 and rng.random() < 0.1:
         k -= 1  # an under-staffed community: its grids run over the band
     cells = [inner.parcel_cell[s] for s in seq]
-    cut_ok = [i == 0 or cells[i] != cells[i - 1] for i in range(len(seq))]
-    g_label = chunks_balanced(weights, cut_ok, k)
+    # Cut between blocks where it balances well enough, inside a block (between buildings) when
+    # that is 80 households closer to an even share.
+    block_edge = [i == 0 or cells[i] != cells[i - 1] for i in range(len(seq))]
+    cut_ok = [block_edge[i] or weights[i] > 0 for i in range(len(seq))]
+    g_label = chunks_balanced(weights, cut_ok, k, preferred=block_edge, penalty=80.0)
     groups: dict[int, list[int]] = {}
     for pos, lab in enumerate(g_label):
         groups.setdefault(lab, []).append(seq[pos])

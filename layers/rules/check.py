@@ -1,0 +1,95 @@
+"""Runs the boundary rules over the nested layers and returns every violation with the rule, the
+features and where (a geometry the map can highlight)."""
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from django.conf import settings
+from django.contrib.gis.geos import GEOSGeometry
+from django.db import connection
+
+from geo.sql import sql_compose
+from geo.srid import metric_srid
+
+SQL_DIR = Path(__file__).resolve().parent / "sql"
+
+# Parent relations checked by the containment, overlap, gap and code rules: child table, parent
+# table, the child's parent column. Identifiers come from here only.
+RELATIONS = {
+    "street": ("layers_street", "layers_district", "district_id"),
+    "community": ("layers_community", "layers_street", "street_id"),
+    "grid": ("layers_grid", "layers_community", "community_id"),
+    "microgrid": ("layers_microgrid", "layers_grid", "grid_id"),
+}
+UNITS = {"grid": "layers_grid", "microgrid": "layers_microgrid"}
+RULES = ("outside_parent", "overlap", "gap", "split_building", "load_band", "code_parent")
+MESSAGES = {
+    "outside_parent": "{level} {0} reaches {area:.0f} m² outside its parent {1}",
+    "overlap": "{level}s {0} and {1} overlap by {area:.0f} m²",
+    "gap": "{area:.0f} m² of {0} is covered by no {level}",
+    "split_building": "building {0} is split between {level}s {rest}",
+    "load_band": "{level} {0} has {households} households, outside the band {lo}–{hi}",
+    "code_parent": "{level} code {0} does not start with its parent's code {1}",
+}
+
+
+@dataclass(frozen=True)
+class Violation:
+    rule: str
+    level: str           # street, community, grid, microgrid
+    codes: tuple[str, ...]
+    message: str
+    area_m2: float | None
+    geom: GEOSGeometry | None  # EPSG:4326, what the map highlights
+
+    def as_dict(self) -> dict:
+        return {"rule": self.rule, "level": self.level, "codes": list(self.codes),
+                "message": self.message, "area_m2": self.area_m2}
+
+
+def _run(file: str, *, level: str, params: dict, **slots) -> list[Violation]:
+    with connection.cursor() as cur:
+        cur.execute(sql_compose(SQL_DIR / file, **slots), params)
+        rows = cur.fetchall()
+    out = []
+    for rule, codes, area, geom, *extra in rows:
+        fmt = dict(level=level, area=area or 0.0, rest=" and ".join(codes[1:]),
+                   households=extra[0] if extra else None,
+                   lo=params.get("min_households"), hi=params.get("max_households"))
+        out.append(Violation(rule=rule, level=level, codes=tuple(codes),
+                             message=MESSAGES[rule].format(*codes, **fmt), area_m2=area,
+                             geom=GEOSGeometry(geom) if geom is not None else None))
+    return out
+
+
+def _bands(level: str) -> dict:
+    if level == "grid":
+        return {"min_households": settings.GRIDATLAS_GRID_HOUSEHOLDS_MIN,
+                "max_households": settings.GRIDATLAS_GRID_HOUSEHOLDS_MAX}
+    return {"min_households": settings.GRIDATLAS_MICROGRID_HOUSEHOLDS_MIN,
+            "max_households": settings.GRIDATLAS_MICROGRID_HOUSEHOLDS_MAX}
+
+
+def boundary_violations(*, rules: tuple[str, ...] = RULES) -> list[Violation]:
+    """Every violation in the city, rule by rule (whole-city check; scoping comes with the
+    editor)."""
+    params = {"metric_srid": metric_srid(),
+              "tolerance_m": settings.GRIDATLAS_BOUNDARY_TOLERANCE_M,
+              "min_area_m2": settings.GRIDATLAS_MIN_VIOLATION_AREA_M2}
+    out: list[Violation] = []
+    for level, (child, parent, fk) in RELATIONS.items():
+        slots = {"child": child, "parent": parent, "fk": fk}
+        if "outside_parent" in rules:
+            out += _run("outside_parent.sql", level=level, params=params, **slots)
+        if "overlap" in rules:
+            out += _run("overlap.sql", level=level, params=params, child=child, fk=fk)
+        if "gap" in rules:
+            out += _run("gap.sql", level=level, params=params, **slots)
+        if "code_parent" in rules:
+            out += _run("code_parent.sql", level=level, params={}, **slots)
+    for level, table in UNITS.items():
+        if "split_building" in rules:
+            out += _run("split_building.sql", level=level, params=params, unit=table)
+        if "load_band" in rules:
+            out += _run("load_band.sql", level=level, params=_bands(level), unit=table)
+    return out

@@ -1,0 +1,41 @@
+"""Loading the generated demo city into the test database for a whole module, and removing it
+afterwards so other modules start from empty tables."""
+
+import contextlib
+
+from django.db import connection
+from pyproj import Transformer
+
+from geo.srid import STORAGE_SRID, metric_srid
+from layers.services.demo_city import city_load, city_plan
+from layers.services.demo_city.defects import defects_apply
+from layers.services.demo_city.load import HISTORY_TABLES, LAYER_TABLES
+
+WUHAN = (114.30, 30.59)
+
+
+def centre_metric():
+    return Transformer.from_crs(STORAGE_SRID, metric_srid(), always_xy=True).transform(*WUHAN)
+
+
+def plan_make(*, scale="small", seed=42, with_defects=False):
+    plan = city_plan(scale=scale, seed=seed, centre=centre_metric())
+    if with_defects:
+        defects_apply(plan)
+    return plan
+
+
+def city_truncate():
+    with connection.cursor() as cur:
+        cur.execute(f"TRUNCATE {', '.join(LAYER_TABLES + HISTORY_TABLES)} RESTART IDENTITY CASCADE")
+
+
+@contextlib.contextmanager
+def city_loaded(django_db_blocker, plan):
+    with django_db_blocker.unblock():
+        city_load(plan=plan, replace=True)
+    try:
+        yield plan
+    finally:
+        with django_db_blocker.unblock():
+            city_truncate()
