@@ -234,13 +234,19 @@ def test_failed_load_leaves_the_database_as_it_was():
     try:
         call_command("build_demo_city", scale="tiny", seed=1, replace=True)
         before = (Community.objects.count(), Building.objects.count(), Grid.objects.count())
+        before_codes = sorted(Building.objects.values_list("code", flat=True)[:3])
+        plan = plan_make(scale="tiny", seed=5)
+        plan.buildings[-1]["code"] = plan.buildings[0]["code"]  # a clash only the DB sees
+        with pytest.raises(IntegrityError, match="layers_building_code"):
+            city_load(plan=plan, replace=True)  # replace: the old city was truncated first…
         plan = plan_make(scale="tiny", seed=5)
         bowtie = shapely.Polygon([(0, 0), (10, 10), (10, 0), (0, 10), (0, 0)])
         c = plan.buildings[-1]["geom"].centroid
         plan.buildings[-1]["geom"] = shapely.affinity.translate(bowtie, c.x, c.y)
-        with pytest.raises(IntegrityError, match="building_geom_valid"):
+        with pytest.raises(ValueError, match="invalid in degrees.*Self-intersection"):
             city_load(plan=plan, replace=True)
         after = (Community.objects.count(), Building.objects.count(), Grid.objects.count())
-        assert after == before
+        assert after == before  # …and is back, whole
+        assert sorted(Building.objects.values_list("code", flat=True)[:3]) == before_codes
     finally:
         city_truncate()

@@ -41,7 +41,7 @@ class Command(BaseCommand):
         t0 = time.perf_counter()
         centre = Transformer.from_crs(STORAGE_SRID, metric_srid(), always_xy=True).transform(
             *CITY_CENTRE_LONLAT)
-        self.stdout.write(f"Generating the {scale} city (seed {seed})…")
+        self.stdout.write(f"Generating the demo city at scale {scale} (seed {seed})…")
         plan = city_plan(scale=scale, seed=seed, centre=centre, progress=opts["verbosity"] > 0)
         if with_defects:
             defects_apply(plan)
@@ -54,7 +54,7 @@ class Command(BaseCommand):
             raise CommandError(f"{exc} (or --if-empty to keep it).") from exc
         t2 = time.perf_counter()
         self.stdout.write(self.style.SUCCESS(
-            f"Built the {scale} city in {t2 - t0:.1f} s (generate {t1 - t0:.1f} s, "
+            f"Built the {scale}-scale city in {t2 - t0:.1f} s (generate {t1 - t0:.1f} s, "
             f"load {t2 - t1:.1f} s): " + ", ".join(f"{v:,} {k}" for k, v in counts.items())))
         if plan.defects:
             self.stdout.write("Planted defects:")

@@ -37,6 +37,11 @@ def to_storage_hex(geoms: Iterable, *, srid_from: int) -> list[str | None]:
         tr = Transformer.from_crs(srid_from, STORAGE_SRID, always_xy=True)
         moved = shapely.transform(arr[mask], lambda xy: np.column_stack(tr.transform(xy[:, 0], xy[:, 1])))
         moved = shapely.set_srid(moved, STORAGE_SRID)
+        bad = ~shapely.is_valid(moved)
+        if bad.any():
+            first = moved[np.flatnonzero(bad)[0]]
+            raise ValueError(f"{int(bad.sum())} generated geometries are invalid in degrees, e.g. "
+                             f"{shapely.is_valid_reason(first)}: a generator bug, not bad input")
         hexes = shapely.to_wkb(moved, hex=True, include_srid=True)
         for i, h in zip(np.flatnonzero(mask), hexes, strict=True):
             out[int(i)] = h

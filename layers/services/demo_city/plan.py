@@ -33,7 +33,7 @@ SCALES = {
     "small": Scale(districts=1, streets=3, communities=12, units=20, lakes=1),
     "city": Scale(districts=13, streets=170, communities=1430, units=1800, lakes=10),
 }
-AREA_PER_COMMUNITY_M2 = 340_000.0
+AREA_PER_COMMUNITY_M2 = 320_000.0
 KIND_CODES = {"old": "old", "commercial": "commercial", "work_unit": "work_unit",
               "redeveloped": "redeveloped"}
 
@@ -172,14 +172,15 @@ def _community_fill(*, plan, rec, district, seed, names, east: float):
     inner = community_interior(geom=rec["geom"], rng=rng, theta_deg=theta)
 
     # Compounds, in reading order, with their organisations (some have none: coverage gaps).
-    xq_codes = {}
+    xq_codes, xq_names = {}, {}
     for n, ci in enumerate(reading_order([c.geom for c in inner.compounds], 150.0), start=1):
         c = inner.compounds[ci]
         xq = f"{code}{n:03d}"
         xq_codes[ci] = xq
         old = c.kind in ("old", "work_unit")
+        xq_names[ci] = names["xiaoqu"].take(compound_name(rng, c.kind))
         plan.xiaoqus.append({
-            "code": xq, "name": names["xiaoqu"].take(compound_name(rng, c.kind)),
+            "code": xq, "name": xq_names[ci],
             "community": code, "kind": KIND_CODES[c.kind], "geom": c.geom,
             "property_company": "" if old and rng.random() < 0.45 else pick(rng, PROPERTY_COMPANIES),
             "owners_committee": "" if rng.random() < (0.6 if old else 0.3) else "业主委员会",
@@ -208,7 +209,7 @@ def _community_fill(*, plan, rec, district, seed, names, east: float):
         if b.compound is not None:
             in_xq_count[b.compound] = in_xq_count.get(b.compound, 0) + 1
             bname = f"{in_xq_count[b.compound]}栋"
-            xq_rec_name = next(x["name"] for x in plan.xiaoqus if x["code"] == xq_codes[b.compound])
+            xq_rec_name = xq_names[b.compound]
             road, no = xq_road[b.compound], xq_door[b.compound]
             text = f"{district.name}{road}{no}号{xq_rec_name}{bname}"
         else:
@@ -243,10 +244,9 @@ def _community_fill(*, plan, rec, district, seed, names, east: float):
                               "geom": spot, "address": f"{pick(rng, roads)}{int(rng.integers(1, 200))}号"})
     for ci, xq in sorted(xq_codes.items()):
         kind = inner.compounds[ci].kind
-        p = (0.45 if kind == "commercial" else 0.12) * (0.2 + 1.2 * east)
+        p = (0.30 if kind == "commercial" else 0.08) * (0.2 + 1.2 * east)
         if rng.random() < p:
-            x = next(x for x in plan.xiaoqus if x["code"] == xq)
-            plan.stations.append({"name": f"{x['name']}党群服务驿站", "level": "xiaoqu",
+            plan.stations.append({"name": f"{xq_names[ci]}党群服务驿站", "level": "xiaoqu",
                                   "street": rec["street"], "community": code, "xiaoqu": xq,
                                   "geom": inner.compounds[ci].geom.representative_point(),
                                   "address": f"{xq_road[ci]}{xq_door[ci]}号"})
