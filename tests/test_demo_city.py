@@ -250,3 +250,25 @@ def test_failed_load_leaves_the_database_as_it_was():
         assert sorted(Building.objects.values_list("code", flat=True)[:3]) == before_codes
     finally:
         city_truncate()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_committed_sample_loads_and_keeps_the_rules():
+    from layers.services.demo_city.sample import SAMPLE_PATH, plan_read
+
+    plan, _ = plan_read(SAMPLE_PATH)
+    try:
+        call_command("build_demo_city", from_sample=str(SAMPLE_PATH), replace=True)
+        assert Building.objects.count() == len(plan.buildings) > 100
+        assert sorted(Grid.objects.values_list("code", flat=True)) == sorted(
+            g["code"] for g in plan.grids)
+        assert [v for v in boundary_violations() if v.rule in STRUCTURAL] == []
+    finally:
+        city_truncate()
+
+
+def test_unreadable_sample_is_a_clear_command_error(tmp_path):
+    bad = tmp_path / "broken.json"
+    bad.write_text("{not json", encoding="utf-8")
+    with pytest.raises(CommandError, match="cannot read the sample"):
+        call_command("build_demo_city", from_sample=str(bad))

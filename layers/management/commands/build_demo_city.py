@@ -2,6 +2,7 @@
 
 import json
 import time
+from pathlib import Path
 
 import pghistory
 from django.core.management.base import BaseCommand, CommandError
@@ -11,6 +12,7 @@ from geo.srid import STORAGE_SRID, metric_srid
 from layers.services.demo_city import SCALES, city_load, city_plan
 from layers.services.demo_city.defects import defects_apply
 from layers.services.demo_city.load import CityNotEmpty, city_is_empty
+from layers.services.demo_city.sample import plan_dump, plan_read
 
 CITY_CENTRE_LONLAT = (114.30, 30.59)  # Wuhan
 
@@ -33,18 +35,36 @@ class Command(BaseCommand):
         group.add_argument("--if-empty", action="store_true",
                            help="do nothing when the database already holds a city")
         parser.add_argument("--defects-out", help="write the planted defects as JSON here")
+        parser.add_argument("--dump-sample", metavar="PATH",
+                            help="also write the generated city as a frozen sample (JSON)")
+        parser.add_argument("--from-sample", metavar="PATH",
+                            help="load a frozen sample (e.g. fixtures/sample/tiny_city.json) "
+                                 "instead of generating")
 
-    def handle(self, *args, scale, seed, with_defects, replace, if_empty, defects_out, **opts):
+    def handle(self, *args, scale, seed, with_defects, replace, if_empty, defects_out,
+               dump_sample, from_sample, **opts):
         if if_empty and not city_is_empty():
             self.stdout.write("The database already holds a city; leaving it as it is.")
             return
         t0 = time.perf_counter()
         centre = Transformer.from_crs(STORAGE_SRID, metric_srid(), always_xy=True).transform(
             *CITY_CENTRE_LONLAT)
-        self.stdout.write(f"Generating the demo city at scale {scale} (seed {seed})…")
-        plan = city_plan(scale=scale, seed=seed, centre=centre, progress=opts["verbosity"] > 0)
-        if with_defects:
-            defects_apply(plan)
+        if from_sample:
+            try:
+                plan, srid = plan_read(Path(from_sample))
+            except (OSError, ValueError, KeyError) as exc:
+                raise CommandError(f"cannot read the sample {from_sample}: {exc}") from exc
+            if srid != metric_srid():
+                raise CommandError(f"the sample is in EPSG:{srid} but GRIDATLAS_METRIC_SRID is "
+                                   f"{metric_srid()}: regenerate it with --dump-sample")
+            scale = plan.scale
+        else:
+            self.stdout.write(f"Generating the demo city at scale {scale} (seed {seed})…")
+            plan = city_plan(scale=scale, seed=seed, centre=centre, progress=opts["verbosity"] > 0)
+            if with_defects:
+                defects_apply(plan)
+        if dump_sample:
+            plan_dump(plan, Path(dump_sample), srid=metric_srid())
         t1 = time.perf_counter()
         try:
             with pghistory.context(command="build_demo_city", scale=scale, seed=seed):
