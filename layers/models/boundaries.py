@@ -34,6 +34,12 @@ def outside_parent_error(*, child, parent, label: str, parent_label: str) -> Non
     """Rule 1 (inside its parent) for one feature, computed by GEOS in the metric CRS."""
     if child.geom is None or parent is None or parent.geom is None or child.geom.empty:
         return
+    try:
+        validate_geometry(child.geom)
+    except ValidationError:
+        # The field's own validator reports it (full_clean runs clean() even when a field
+        # failed); GEOS cannot overlay an invalid shape, nor PROJ project metres taken as degrees.
+        return
     tol_m = settings.GRIDATLAS_BOUNDARY_TOLERANCE_M
     inner = child.geom.transform(metric_srid(), clone=True)
     outer = parent.geom.transform(metric_srid(), clone=True).buffer(tol_m)
@@ -166,6 +172,19 @@ class DerivedUnit(Division):
     class Meta(Division.Meta):
         abstract = True
 
+    def derived_fields(self) -> set[str]:
+        if self.geom_source == GeomSource.PARCELS:
+            return {"households", "building_count", "geom"}
+        return {"households", "building_count"}
+
+    def validate_constraints(self, exclude=None):
+        # A unit with no parcels yet has no polygon. PostgreSQL passes NULL through the
+        # `geom_valid` CHECK, but Django cannot build ST_IsValid(NULL) to check it in Python
+        # (TypeError), so leave that constraint to the database.
+        if self.geom is None:
+            exclude = {*(exclude or ()), "geom"}
+        super().validate_constraints(exclude=exclude)
+
 
 @tracked()
 class Grid(DerivedUnit):
@@ -252,6 +271,9 @@ class Parcel(ValidatedModel):
 
     def __str__(self):
         return f"parcel {self.pk} of {self.community_id}"
+
+    def derived_fields(self) -> set[str]:
+        return {"households", "building_count"}
 
     def clean(self):
         if self.micro_grid_id and self.micro_grid.grid_id != self.grid_id:

@@ -83,6 +83,9 @@ class Building(ValidatedModel):
     def __str__(self):
         return f"{self.name} ({self.code})"
 
+    def derived_fields(self) -> set[str]:
+        return {"parcel"}
+
     def clean(self):
         if self.community_id:
             check_code_prefix(level="building", code=self.code, parent_code=self.community.code)

@@ -1,18 +1,17 @@
 -- Rule 4, no split building: buildings whose footprint lies in more than one unit (grid or
--- micro-grid) by more than min_area_m2 each.
+-- micro-grid), each share larger than min_area_m2.
 -- Slots: {unit}, the grid or micro-grid table.
--- Parameters: metric_srid, min_area_m2 (m²).
--- Returns: rule, codes (building, then the units it lies in), area_m2 (footprint), geom
+-- Parameters: min_area_m2 (m²).
+-- Returns: rule, codes (building, then the units it lies in), area_m2 (footprint, m²), geom
 -- (footprint, EPSG:4326).
 WITH pieces AS (
   SELECT b.id, b.code, b.geom, u.code AS unit_code,
-         ST_Area(ST_Intersection(ST_Transform(b.geom, %(metric_srid)s),
-                                 ST_Transform(u.geom, %(metric_srid)s))) AS a
+         ST_Area(ST_Intersection(b.geom, u.geom)::geography) AS a
     FROM layers_building b
-    JOIN {unit} u ON u.geom && b.geom AND ST_Intersects(u.geom, b.geom)
+    JOIN {unit} u ON u.geom && b.geom AND ST_Relate(u.geom, b.geom, '2********')
 )
 SELECT 'split_building' AS rule, (ARRAY[code] || array_agg(unit_code ORDER BY unit_code))::text[]
-       AS codes, ST_Area(ST_Transform(geom, %(metric_srid)s)) AS area_m2, geom
+       AS codes, ST_Area(geom::geography) AS area_m2, geom
   FROM pieces
  WHERE a > %(min_area_m2)s
  GROUP BY id, code, geom
