@@ -84,8 +84,10 @@ def main() -> None:
             with connection.cursor() as cur:
                 cur.execute(f'DROP DATABASE IF EXISTS "{args.db}" WITH (FORCE)')
     print(f"build+load {args.scale}: {total:.1f} s (target ≤ 600 s, ratio {total / 600:.2f})")
-    print(f"peak memory: generator {py_peak_mib:.0f} MiB, busiest PostgreSQL process "
-          f"{server_peak['rss_kb'] / 1024:.0f} MiB (target ≤ 4096 MiB)")
+    print(
+        f"peak memory: generator {py_peak_mib:.0f} MiB, busiest PostgreSQL process "
+        f"{server_peak['rss_kb'] / 1024:.0f} MiB (target ≤ 4096 MiB)"
+    )
     print(f"database size: {size}")
 
 

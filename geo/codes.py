@@ -63,8 +63,13 @@ class CodeValidator:
             raise ValidationError(
                 "A %(label)s code is %(digits)d digits (%(parent)s), e.g. %(example)s; got %(value)r.",
                 code="bad_code",
-                params={"label": lvl.label, "digits": lvl.digits, "parent": parent,
-                        "example": lvl.example, "value": value},
+                params={
+                    "label": lvl.label,
+                    "digits": lvl.digits,
+                    "parent": parent,
+                    "example": lvl.example,
+                    "value": value,
+                },
             )
 
     def __eq__(self, other):
@@ -76,11 +81,13 @@ def check_code_prefix(*, level: str, code: str, parent_code: str) -> None:
     lvl = LEVELS[level]
     if code and parent_code and not code.startswith(parent_code):
         raise ValidationError(
-            {"code": ValidationError(
-                "The %(label)s code %(code)s must start with its parent's code %(parent)s.",
-                code="code_parent_mismatch",
-                params={"label": lvl.label, "code": code, "parent": parent_code},
-            )}
+            {
+                "code": ValidationError(
+                    "The %(label)s code %(code)s must start with its parent's code %(parent)s.",
+                    code="code_parent_mismatch",
+                    params={"label": lvl.label, "code": code, "parent": parent_code},
+                )
+            }
         )
 
 

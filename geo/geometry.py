@@ -56,8 +56,12 @@ class GeometryValidator:
                     "Part %(i)d of the geometry is a sliver of %(area).2f m² (minimum "
                     "%(min).1f m²) %(where)s: delete it or merge it into its neighbour.",
                     code="sliver",
-                    params={"i": i, "area": part.area, "min": min_area_m2,
-                            "where": _where(geom if len(parts) == 1 else geom[i - 1])},
+                    params={
+                        "i": i,
+                        "area": part.area,
+                        "min": min_area_m2,
+                        "where": _where(geom if len(parts) == 1 else geom[i - 1]),
+                    },
                 )
 
     def __eq__(self, other):

@@ -19,7 +19,7 @@ def centre_metric():
 
 
 def plan_make(*, scale="small", seed=42, with_defects=False):
-    plan = city_plan(scale=scale, seed=seed, centre=centre_metric())
+    plan = city_plan(scale=scale, seed=seed, centre=centre_metric(), srid=metric_srid())
     if with_defects:
         defects_apply(plan)
     return plan

@@ -37,6 +37,7 @@ def scalar(sql, params=None):
 
 # --- pure plan: no database -------------------------------------------------------------------
 
+
 def test_same_seed_same_city_other_seed_other_city(small_plan):
     assert plan_make(scale="small", seed=42).digest() == small_plan.digest()
     assert plan_make(scale="small", seed=43).digest() != small_plan.digest()
@@ -82,6 +83,7 @@ def test_compound_kinds_and_organisation_gaps(small_plan):
 
 
 # --- loaded into PostGIS ----------------------------------------------------------------------
+
 
 @pytest.mark.django_db
 def test_counts_in_database_match_plan(small_city):
@@ -198,6 +200,7 @@ def _fetch(sql):
 
 # --- planted defects ----------------------------------------------------------------------------
 
+
 @pytest.mark.django_db
 def test_planted_defects_are_exactly_what_the_rules_find(django_db_setup, django_db_blocker):
     plan = plan_make(scale="small", seed=42, with_defects=True)
@@ -213,6 +216,7 @@ def test_planted_defects_are_exactly_what_the_rules_find(django_db_setup, django
 
 
 # --- the command --------------------------------------------------------------------------------
+
 
 @pytest.mark.django_db(transaction=True)
 def test_command_builds_refuses_to_overwrite_and_keeps_if_empty(capsys):
@@ -261,7 +265,8 @@ def test_committed_sample_loads_and_keeps_the_rules():
         call_command("build_demo_city", from_sample=str(SAMPLE_PATH), replace=True)
         assert Building.objects.count() == len(plan.buildings) > 100
         assert sorted(Grid.objects.values_list("code", flat=True)) == sorted(
-            g["code"] for g in plan.grids)
+            g["code"] for g in plan.grids
+        )
         assert [v for v in boundary_violations() if v.rule in STRUCTURAL] == []
     finally:
         city_truncate()

@@ -11,6 +11,7 @@ its polygon is then the imported one, and the boundary rules report where it dis
 import pghistory
 from django.conf import settings
 from django.contrib.gis.db import models
+from django.contrib.gis.gdal import GDALException
 from django.core.exceptions import ValidationError
 
 from geo.codes import CodeValidator, check_code_prefix, code_regex
@@ -34,14 +35,15 @@ def outside_parent_error(*, child, parent, label: str, parent_label: str) -> Non
     """Rule 1 (inside its parent) for one feature, computed by GEOS in the metric CRS."""
     if child.geom is None or parent is None or parent.geom is None or child.geom.empty:
         return
+    # full_clean runs clean() even when the geometry failed its field validator, which already
+    # reported it: GEOS cannot overlay an invalid shape, nor PROJ project metres sent as degrees.
+    if not child.geom.valid:
+        return
     try:
-        validate_geometry(child.geom)
-    except ValidationError:
-        # The field's own validator reports it (full_clean runs clean() even when a field
-        # failed); GEOS cannot overlay an invalid shape, nor PROJ project metres taken as degrees.
+        inner = child.geom.transform(metric_srid(), clone=True)
+    except GDALException:
         return
     tol_m = settings.GRIDATLAS_BOUNDARY_TOLERANCE_M
-    inner = child.geom.transform(metric_srid(), clone=True)
     outer = parent.geom.transform(metric_srid(), clone=True).buffer(tol_m)
     outside = inner.difference(outer)
     if outside.area > settings.GRIDATLAS_MIN_VIOLATION_AREA_M2:

@@ -36,15 +36,20 @@ MESSAGES = {
 @dataclass(frozen=True)
 class Violation:
     rule: str
-    level: str           # street, community, grid, microgrid
+    level: str  # street, community, grid, microgrid
     codes: tuple[str, ...]
     message: str
     area_m2: float | None
     geom: GEOSGeometry | None  # EPSG:4326, what the map highlights
 
     def as_dict(self) -> dict:
-        return {"rule": self.rule, "level": self.level, "codes": list(self.codes),
-                "message": self.message, "area_m2": self.area_m2}
+        return {
+            "rule": self.rule,
+            "level": self.level,
+            "codes": list(self.codes),
+            "message": self.message,
+            "area_m2": self.area_m2,
+        }
 
 
 def _run(file: str, *, level: str, params: dict, **slots) -> list[Violation]:
@@ -53,29 +58,47 @@ def _run(file: str, *, level: str, params: dict, **slots) -> list[Violation]:
         rows = cur.fetchall()
     out = []
     for rule, codes, area, geom, *extra in rows:
-        fmt = dict(level=level, area=area or 0.0, rest=" and ".join(codes[1:]),
-                   households=extra[0] if extra else None,
-                   lo=params.get("min_households"), hi=params.get("max_households"))
-        out.append(Violation(rule=rule, level=level, codes=tuple(codes),
-                             message=MESSAGES[rule].format(*codes, **fmt), area_m2=area,
-                             geom=GEOSGeometry(geom) if geom is not None else None))
+        fmt = dict(
+            level=level,
+            area=area or 0.0,
+            rest=" and ".join(codes[1:]),
+            households=extra[0] if extra else None,
+            lo=params.get("min_households"),
+            hi=params.get("max_households"),
+        )
+        out.append(
+            Violation(
+                rule=rule,
+                level=level,
+                codes=tuple(codes),
+                message=MESSAGES[rule].format(*codes, **fmt),
+                area_m2=area,
+                geom=GEOSGeometry(geom) if geom is not None else None,
+            )
+        )
     return out
 
 
 def _bands(level: str) -> dict:
     if level == "grid":
-        return {"min_households": settings.GRIDATLAS_GRID_HOUSEHOLDS_MIN,
-                "max_households": settings.GRIDATLAS_GRID_HOUSEHOLDS_MAX}
-    return {"min_households": settings.GRIDATLAS_MICROGRID_HOUSEHOLDS_MIN,
-            "max_households": settings.GRIDATLAS_MICROGRID_HOUSEHOLDS_MAX}
+        return {
+            "min_households": settings.GRIDATLAS_GRID_HOUSEHOLDS_MIN,
+            "max_households": settings.GRIDATLAS_GRID_HOUSEHOLDS_MAX,
+        }
+    return {
+        "min_households": settings.GRIDATLAS_MICROGRID_HOUSEHOLDS_MIN,
+        "max_households": settings.GRIDATLAS_MICROGRID_HOUSEHOLDS_MAX,
+    }
 
 
 def boundary_violations(*, rules: tuple[str, ...] = RULES) -> list[Violation]:
     """Every violation in the city, rule by rule (whole-city check; scoping comes with the
     editor)."""
-    params = {"metric_srid": metric_srid(),
-              "tolerance_m": settings.GRIDATLAS_BOUNDARY_TOLERANCE_M,
-              "min_area_m2": settings.GRIDATLAS_MIN_VIOLATION_AREA_M2}
+    params = {
+        "metric_srid": metric_srid(),
+        "tolerance_m": settings.GRIDATLAS_BOUNDARY_TOLERANCE_M,
+        "min_area_m2": settings.GRIDATLAS_MIN_VIOLATION_AREA_M2,
+    }
     out: list[Violation] = []
     for level, (child, parent, fk) in RELATIONS.items():
         slots = {"child": child, "parent": parent, "fk": fk}

@@ -6,6 +6,8 @@ Strips are 4 m wide: narrower than the 6 m between a block edge and its building
 does not also split a building by accident.
 """
 
+from collections import Counter
+
 import shapely
 from shapely.geometry import LineString
 
@@ -33,113 +35,180 @@ def _neighbours(geoms: dict, code: str, min_shared_m: float):
 
 
 def defects_apply(plan: CityPlan) -> list[dict]:
-    geoms = _grid_geoms(plan)
-    used_comms: set[str] = set()
-    defects: list[dict] = []
-    grid_by_code = {g["code"]: g for g in plan.grids}
+    """Plant one defect of each kind; record them in plan.defects (geometry as WKT)."""
+    planter = _Planter(plan)
+    defects = [
+        d
+        for d in (
+            planter.overlap(),
+            planter.gap(),
+            planter.split_building(),
+            planter.code_clash(),
+            planter.microgrid_outside(),
+        )
+        if d
+    ]
+    plan.defects = [
+        {k: (v.wkt if isinstance(v, shapely.Geometry) else v) for k, v in d.items()}
+        for d in defects
+    ]
+    return defects
 
-    def candidates(min_grids: int):
+
+class _Planter:
+    def __init__(self, plan: CityPlan):
+        self.plan = plan
+        self.geoms = _grid_geoms(plan)
+        self.used: set[str] = set()
+        self.grid_by_code = {g["code"]: g for g in plan.grids}
+
+    def candidates(self, min_grids: int):
+        """Grid codes in communities with enough grids and no defect yet."""
         counts: dict[str, int] = {}
-        for g in plan.grids:
+        for g in self.plan.grids:
             counts[g["community"]] = counts.get(g["community"], 0) + 1
-        for g in plan.grids:
-            if counts[g["community"]] >= min_grids and g["community"] not in used_comms:
+        for g in self.plan.grids:
+            if counts[g["community"]] >= min_grids and g["community"] not in self.used:
                 yield g["code"]
 
-    # 1. Overlap: a grid drawn 4 m into its neighbour.
-    for a in candidates(3):
-        nbs = _neighbours(geoms, a, 40.0)
-        if nbs:
-            b, _ = nbs[0]
-            strip = geoms[a].buffer(STRIP_M, join_style="mitre").intersection(geoms[b])
-            grid_by_code[a].update(geom_source="freehand", geom=shapely.union_all([geoms[a], strip]))
-            # The micro-grid along the strip takes it too, so the overlap is the only violation.
-            mg = _microgrid_geoms(plan, a)
-            m = max(mg, key=lambda code: (mg[code].intersection(strip).length, code))
-            _microgrid_redraw(plan, m, shapely.union_all([mg[m], strip]))
-            used_comms.add(a[:12])
-            defects.append({"rule": "overlap", "codes": sorted([a, b]), "where": strip.representative_point()})
-            break
-    # 2. Gap: a grid that leaves out one of its empty parcels on the community edge.
-    occupied = {b["parcel"] for b in plan.buildings}
-    for c in candidates(2):
-        members = [i for i, p in enumerate(plan.parcels) if p["grid"] == c]
-        comm = next(x for x in plan.communities if x["code"] == c[:12])
-        mg_size: dict[str, int] = {}
-        for i in members:
-            mg_size[plan.parcels[i]["microgrid"]] = mg_size.get(plan.parcels[i]["microgrid"], 0) + 1
-        empty_edge = [i for i in members if i not in occupied
-                      and plan.parcels[i]["geom"].intersects(comm["geom"].boundary)
-                      and plan.parcels[i]["geom"].area > 500
-                      and mg_size[plan.parcels[i]["microgrid"]] > 1]
-        if empty_edge and len(members) > 1:
-            hole = empty_edge[0]
-            rest = shapely.union_all([plan.parcels[i]["geom"] for i in members if i != hole])
-            grid_by_code[c].update(geom_source="freehand", geom=rest)
-            m = plan.parcels[hole]["microgrid"]
-            _microgrid_redraw(plan, m, shapely.union_all(
-                [p["geom"] for i, p in enumerate(plan.parcels) if p["microgrid"] == m and i != hole]))
-            used_comms.add(c[:12])
-            defects.append({"rule": "gap", "codes": [c[:12]],
-                            "where": plan.parcels[hole]["geom"].representative_point()})
-            break
-    # 3. Split building: a new building drawn across the edge between two grids.
-    for d in candidates(2):
-        for e, shared in _neighbours(geoms, d, 60.0):
-            line = shapely.line_merge(shared)
-            line = max(shapely.get_parts(line), key=lambda ln: ln.length)
-            if line.length < 60:
+    def overlap(self):
+        """A grid drawn 4 m into its neighbour."""
+        for a in self.candidates(3):
+            nbs = _neighbours(self.geoms, a, 40.0)
+            if not nbs:
                 continue
-            mid = line.interpolate(0.5, normalized=True)
-            ahead = line.interpolate(min(line.length, line.project(mid) + 8.0))
-            behind = line.interpolate(max(0.0, line.project(mid) - 8.0))
-            footprint = LineString([behind, ahead]).buffer(STRIP_M, cap_style="flat")
-            comm = d[:12]
-            n = 9000 + len(defects)
-            parcel = next(i for i, p in enumerate(plan.parcels)
-                          if p["grid"] == d and p["geom"].intersects(footprint))
-            code = f"{comm}{n:04d}"
-            plan.buildings.append({"code": code, "name": "新建楼", "community": comm, "xiaoqu": None,
-                                   "geom": footprint, "households": 24, "units": 1, "floors": 6,
-                                   "parcel": parcel})
-            used_comms.add(comm)
-            defects.append({"rule": "split_building", "codes": [code], "grids": sorted([d, e]),
-                            "where": mid})
-            break
-        if defects and defects[-1]["rule"] == "split_building":
-            break
-    # 4. Code clash: a grid (and its micro-grids) coded under another community.
-    for f in candidates(2):
-        other = next(c["code"] for c in plan.communities if c["code"] != f[:12])
-        new = f"{other}9{f[-2:]}"
-        _grid_recode(plan, old=f, new=new)
-        used_comms.add(f[:12])
-        defects.append({"rule": "code_parent", "codes": [new],
-                        "where": geoms[f].representative_point()})
-        break
-    # 5. Micro-grid outside its grid: drawn 4 m into the neighbouring grid.
-    mgeoms: dict[str, list] = {}
-    for p in plan.parcels:
-        mgeoms.setdefault(p["microgrid"], []).append(p["geom"])
-    for g in candidates(2):
-        nbs = _neighbours(geoms, g, 40.0)
-        if not nbs:
-            continue
-        other, shared = nbs[0]
-        for m in sorted(x["code"] for x in plan.microgrids if x["grid"] == g):
-            mg = shapely.union_all(mgeoms[m])
-            if mg.intersection(shared).length > 20:
-                strip = mg.buffer(STRIP_M, join_style="mitre").intersection(geoms[other])
-                _microgrid_redraw(plan, m, shapely.union_all([mg, strip]))
-                used_comms.add(g[:12])
-                defects.append({"rule": "outside_parent", "codes": [m],
-                                "where": strip.representative_point()})
-                break
-        if defects and defects[-1]["rule"] == "outside_parent":
-            break
-    plan.defects = [{k: (v.wkt if isinstance(v, shapely.Geometry) else v) for k, v in d.items()}
-                    for d in defects]
-    return defects
+            b, _ = nbs[0]
+            strip = self.geoms[a].buffer(STRIP_M, join_style="mitre").intersection(self.geoms[b])
+            self.grid_by_code[a].update(
+                geom_source="freehand", geom=shapely.union_all([self.geoms[a], strip])
+            )
+            # The micro-grid along the strip takes it too, so the overlap is the only violation.
+            mg = _microgrid_geoms(self.plan, a)
+            m = max(mg, key=lambda code: (mg[code].intersection(strip).length, code))
+            _microgrid_redraw(self.plan, m, shapely.union_all([mg[m], strip]))
+            self.used.add(a[:12])
+            return {
+                "rule": "overlap",
+                "codes": sorted([a, b]),
+                "where": strip.representative_point(),
+            }
+        return None
+
+    def gap(self):
+        """A grid that leaves out one of its empty parcels on the community edge."""
+        plan = self.plan
+        occupied = {b["parcel"] for b in plan.buildings}
+        for c in self.candidates(2):
+            members = [i for i, p in enumerate(plan.parcels) if p["grid"] == c]
+            edge = next(x for x in plan.communities if x["code"] == c[:12])["geom"].boundary
+            mg_size = Counter(plan.parcels[i]["microgrid"] for i in members)
+            holes = [
+                i
+                for i in members
+                if i not in occupied
+                and plan.parcels[i]["geom"].intersects(edge)
+                and plan.parcels[i]["geom"].area > 500
+                and mg_size[plan.parcels[i]["microgrid"]] > 1
+            ]
+            if not holes or len(members) < 2:
+                continue
+            hole = holes[0]
+            rest = shapely.union_all([plan.parcels[i]["geom"] for i in members if i != hole])
+            self.grid_by_code[c].update(geom_source="freehand", geom=rest)
+            m = plan.parcels[hole]["microgrid"]
+            _microgrid_redraw(
+                plan,
+                m,
+                shapely.union_all(
+                    [
+                        p["geom"]
+                        for i, p in enumerate(plan.parcels)
+                        if p["microgrid"] == m and i != hole
+                    ]
+                ),
+            )
+            self.used.add(c[:12])
+            return {
+                "rule": "gap",
+                "codes": [c[:12]],
+                "where": plan.parcels[hole]["geom"].representative_point(),
+            }
+        return None
+
+    def split_building(self):
+        """A new building drawn across the edge between two grids."""
+        for d in self.candidates(2):
+            for e, shared in _neighbours(self.geoms, d, 60.0):
+                line = max(shapely.get_parts(shapely.line_merge(shared)), key=lambda ln: ln.length)
+                if line.length < 60:
+                    continue
+                mid = line.interpolate(0.5, normalized=True)
+                ahead = line.interpolate(min(line.length, line.project(mid) + 8.0))
+                behind = line.interpolate(max(0.0, line.project(mid) - 8.0))
+                footprint = LineString([behind, ahead]).buffer(STRIP_M, cap_style="flat")
+                parcel = next(
+                    i
+                    for i, p in enumerate(self.plan.parcels)
+                    if p["grid"] == d and p["geom"].intersects(footprint)
+                )
+                code = f"{d[:12]}9001"
+                self.plan.buildings.append(
+                    {
+                        "code": code,
+                        "name": "新建楼",
+                        "community": d[:12],
+                        "xiaoqu": None,
+                        "geom": footprint,
+                        "households": 24,
+                        "units": 1,
+                        "floors": 6,
+                        "parcel": parcel,
+                    }
+                )
+                self.used.add(d[:12])
+                return {
+                    "rule": "split_building",
+                    "codes": [code],
+                    "grids": sorted([d, e]),
+                    "where": mid,
+                }
+        return None
+
+    def code_clash(self):
+        """A grid (and its micro-grids) coded under another community."""
+        for f in self.candidates(2):
+            other = next(c["code"] for c in self.plan.communities if c["code"] != f[:12])
+            new = f"{other}9{f[-2:]}"
+            _grid_recode(self.plan, old=f, new=new)
+            self.used.add(f[:12])
+            return {
+                "rule": "code_parent",
+                "codes": [new],
+                "where": self.geoms[f].representative_point(),
+            }
+        return None
+
+    def microgrid_outside(self):
+        """A micro-grid drawn 4 m into the neighbouring grid."""
+        for g in self.candidates(2):
+            nbs = _neighbours(self.geoms, g, 40.0)
+            if not nbs:
+                continue
+            other, shared = nbs[0]
+            mg = _microgrid_geoms(self.plan, g)
+            for m in mg:
+                if mg[m].intersection(shared).length > 20:
+                    strip = (
+                        mg[m].buffer(STRIP_M, join_style="mitre").intersection(self.geoms[other])
+                    )
+                    _microgrid_redraw(self.plan, m, shapely.union_all([mg[m], strip]))
+                    self.used.add(g[:12])
+                    return {
+                        "rule": "outside_parent",
+                        "codes": [m],
+                        "where": strip.representative_point(),
+                    }
+        return None
 
 
 def _microgrid_geoms(plan: CityPlan, grid: str) -> dict[str, object]:
@@ -163,8 +232,10 @@ def _grid_recode(plan: CityPlan, *, old: str, new: str) -> None:
         if m["grid"] == old:
             m["grid"] = new
             m["code"] = new + m["code"][15:]
-    recode = {m_old: new + m_old[15:] for m_old in {p["microgrid"] for p in plan.parcels
-                                                     if p["grid"] == old}}
+    recode = {
+        m_old: new + m_old[15:]
+        for m_old in {p["microgrid"] for p in plan.parcels if p["grid"] == old}
+    }
     for p in plan.parcels:
         if p["grid"] == old:
             p["grid"] = new

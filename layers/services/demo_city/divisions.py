@@ -10,8 +10,9 @@ from pathlib import Path
 
 from .names import short_division_name
 
-DIVISIONS_CSV = (Path(__file__).resolve().parents[3] / "fixtures" / "divisions"
-                 / "wuhan_4201_2016.csv")
+DIVISIONS_CSV = (
+    Path(__file__).resolve().parents[3] / "fixtures" / "divisions" / "wuhan_4201_2016.csv"
+)
 URBAN = {"111", "112"}  # 城乡分类: city centre and urban-rural fringe
 
 
@@ -55,8 +56,13 @@ def divisions_pick(*, districts: int, streets: int, communities: int) -> list[Di
     d_codes = sorted(all_d)[:districts]
     # Street candidates per district: most urban communities first, then by code.
     cands = {
-        d: sorted(towns.get(d, []), key=lambda t: (
-            -sum(v["ur_code"] in URBAN for v in villages.get(t["code"], [])), t["code"]))
+        d: sorted(
+            towns.get(d, []),
+            key=lambda t: (
+                -sum(v["ur_code"] in URBAN for v in villages.get(t["code"], [])),
+                t["code"],
+            ),
+        )
         for d in d_codes
     }
     s_quota = _share(streets, {d: len(cands[d]) for d in d_codes})
@@ -69,8 +75,10 @@ def divisions_pick(*, districts: int, streets: int, communities: int) -> list[Di
             if dd != d:
                 continue
             sp = StreetPick(code=t["code"][:9], name=short_division_name(t["name"]))
-            for v in sorted(_urban_first(villages.get(t["code"], []))[: c_quota[t["code"]]],
-                            key=lambda v: v["code"]):
+            for v in sorted(
+                _urban_first(villages.get(t["code"], []))[: c_quota[t["code"]]],
+                key=lambda v: v["code"],
+            ):
                 sp.communities.append((v["code"], short_division_name(v["name"]), v["ur_code"]))
             if sp.communities:
                 dp.streets.append(sp)

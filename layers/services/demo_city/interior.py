@@ -17,32 +17,32 @@ from shapely.ops import unary_union
 
 # Compound kinds and how often they occur; building types per kind.
 KIND_WEIGHTS = {"old": 0.42, "commercial": 0.33, "work_unit": 0.15, "redeveloped": 0.10}
-MIN_PARCEL_AREA_M2 = 300.0   # smaller faces (where a street grazes the edge) join a neighbour
-CUT_OVERSHOOT_M = 0.05       # cut lines cross the block edge a little so noding always meets
+MIN_PARCEL_AREA_M2 = 300.0  # smaller faces (where a street grazes the edge) join a neighbour
+CUT_OVERSHOOT_M = 0.05  # cut lines cross the block edge a little so noding always meets
 
 
 @dataclass
 class BuildingSpec:
-    footprint: object      # Polygon, world frame
+    footprint: object  # Polygon, world frame
     households: int
     units: int
     floors: int
-    compound: int | None   # index into InteriorPlan.compounds
-    face: int = -1         # index into InteriorPlan.parcels
+    compound: int | None  # index into InteriorPlan.compounds
+    face: int = -1  # index into InteriorPlan.parcels
 
 
 @dataclass
 class CompoundSpec:
     kind: str
-    geom: object           # Polygon/MultiPolygon, world frame
+    geom: object  # Polygon/MultiPolygon, world frame
     cells: list
 
 
 @dataclass
 class InteriorPlan:
-    parcels: list = field(default_factory=list)            # Polygons, world frame
-    parcel_order: list = field(default_factory=list)       # sort keys (serpentine)
-    parcel_cell: list = field(default_factory=list)        # (i, j) lattice cell of each parcel
+    parcels: list = field(default_factory=list)  # Polygons, world frame
+    parcel_order: list = field(default_factory=list)  # sort keys (serpentine)
+    parcel_cell: list = field(default_factory=list)  # (i, j) lattice cell of each parcel
     buildings: list[BuildingSpec] = field(default_factory=list)
     compounds: list[CompoundSpec] = field(default_factory=list)
 
@@ -83,8 +83,9 @@ def _cell_layout(rng, kind, rect, *, dense: bool):
             if w < 8 or d < 8:
                 continue
             households = max(20, min(300, floors * units * per))
-            out.append((box(cx - w / 2, cy - d / 2, cx + w / 2, cy + d / 2),
-                        households, units, floors))
+            out.append(
+                (box(cx - w / 2, cy - d / 2, cx + w / 2, cy + d / 2), households, units, floors)
+            )
     for c in range(1, cols):
         x = x0 + c * cw
         cuts.append(LineString([(x, y0 - CUT_OVERSHOOT_M), (x, y1 + CUT_OVERSHOOT_M)]))
@@ -92,6 +93,35 @@ def _cell_layout(rng, kind, rect, *, dense: bool):
         y = y1 - r * rh
         cuts.append(LineString([(x0 - CUT_OVERSHOOT_M, y), (x1 + CUT_OVERSHOOT_M, y)]))
     return out, cuts
+
+
+def _compounds_grow(*, plan: InteriorPlan, cells: dict, rng) -> dict:
+    """Group whole blocks into compounds of 1–4 neighbours; return block → compound index (None
+    for blocks left outside compounds)."""
+    kinds, weights = list(KIND_WEIGHTS), np.array(list(KIND_WEIGHTS.values()))
+    owner: dict[tuple[int, int], int | None] = {}
+    for key in sorted(cells, key=lambda k: (-k[1], k[0])):
+        if key in owner:
+            continue
+        if rng.random() > 0.72:
+            owner[key] = None
+            continue
+        kind = kinds[int(rng.choice(len(kinds), p=weights / weights.sum()))]
+        size = int(rng.choice([1, 2, 3, 4], p=[0.25, 0.35, 0.25, 0.15]))
+        members = [key]
+        frontier = [key]
+        while frontier and len(members) < size:
+            i, j = frontier.pop(0)
+            for nb in ((i + 1, j), (i, j - 1), (i - 1, j), (i, j + 1)):
+                if nb in cells and nb not in owner and nb not in members and len(members) < size:
+                    members.append(nb)
+                    frontier.append(nb)
+        ci = len(plan.compounds)
+        for m in members:
+            owner[m] = ci
+        cgeom = unary_union([cells[m] for m in members]).buffer(-5.0, join_style="mitre")
+        plan.compounds.append(CompoundSpec(kind=kind, geom=cgeom, cells=members))
+    return owner
 
 
 def community_interior(*, geom, rng: np.random.Generator, theta_deg: float) -> InteriorPlan:
@@ -110,29 +140,7 @@ def community_interior(*, geom, rng: np.random.Generator, theta_deg: float) -> I
             if inner.contains(rect):
                 cells[(i, j)] = rect
     plan = InteriorPlan()
-    kinds, weights = list(KIND_WEIGHTS), np.array(list(KIND_WEIGHTS.values()))
-    owner: dict[tuple[int, int], int | None] = {}
-    for key in sorted(cells, key=lambda k: (-k[1], k[0])):
-        if key in owner:
-            continue
-        if rng.random() > 0.68:
-            owner[key] = None
-            continue
-        kind = kinds[int(rng.choice(len(kinds), p=weights / weights.sum()))]
-        size = int(rng.choice([1, 2, 3, 4], p=[0.25, 0.35, 0.25, 0.15]))
-        members = [key]
-        frontier = [key]
-        while frontier and len(members) < size:
-            i, j = frontier.pop(0)
-            for nb in ((i + 1, j), (i, j - 1), (i - 1, j), (i, j + 1)):
-                if nb in cells and nb not in owner and nb not in members and len(members) < size:
-                    members.append(nb)
-                    frontier.append(nb)
-        ci = len(plan.compounds)
-        for m in members:
-            owner[m] = ci
-        cgeom = unary_union([cells[m] for m in members]).buffer(-5.0, join_style="mitre")
-        plan.compounds.append(CompoundSpec(kind=kind, geom=cgeom, cells=members))
+    owner = _compounds_grow(plan=plan, cells=cells, rng=rng)
 
     rot_buildings, cut_lines = [], []
     for key in sorted(cells, key=lambda k: (-k[1], k[0])):
@@ -147,17 +155,22 @@ def community_interior(*, geom, rng: np.random.Generator, theta_deg: float) -> I
         rot_buildings.extend((rect, hh, u, f, ci) for rect, hh, u, f in specs)
         cut_lines.extend(cuts)
 
-    lattice = [LineString([(ox + i * bx, oy - by), (ox + i * bx, oy + (nj + 1) * by)])
-               for i in range(ni + 1)]
-    lattice += [LineString([(ox - bx, oy + j * by), (ox + (ni + 1) * bx, oy + j * by)])
-                for j in range(nj + 1)]
+    lattice = [
+        LineString([(ox + i * bx, oy - by), (ox + i * bx, oy + (nj + 1) * by)])
+        for i in range(ni + 1)
+    ]
+    lattice += [
+        LineString([(ox - bx, oy + j * by), (ox + (ni + 1) * bx, oy + j * by)])
+        for j in range(nj + 1)
+    ]
     to_world = lambda g: affinity.rotate(g, theta_deg, origin=origin)  # noqa: E731
     lines = [geom.boundary] + [to_world(ln) for ln in lattice + cut_lines]
     # Floating noding here: snap-rounding would bend the community edge by up to half a grid cell
     # at every street crossing; the edge itself already lies on the 1 cm grid (partition).
     noded = unary_union(lines)
-    faces = np.array(list(shapely.get_parts(shapely.polygonize(shapely.get_parts(noded)).geoms)),
-                     dtype=object)
+    faces = np.array(
+        list(shapely.get_parts(shapely.polygonize(shapely.get_parts(noded)).geoms)), dtype=object
+    )
     shapely.prepare(geom)
     faces = [f for f in faces if geom.contains(f.representative_point())]
     faces = _small_faces_merge(faces)
@@ -178,8 +191,16 @@ def community_interior(*, geom, rng: np.random.Generator, theta_deg: float) -> I
         hits = tree.query(fp.centroid, predicate="within")
         if len(hits) != 1 or not faces[int(hits[0])].contains(fp):
             continue  # a footprint that a street edge would cut: leave it out
-        plan.buildings.append(BuildingSpec(footprint=fp, households=hh, units=units,
-                                           floors=floors, compound=ci, face=int(hits[0])))
+        plan.buildings.append(
+            BuildingSpec(
+                footprint=fp,
+                households=hh,
+                units=units,
+                floors=floors,
+                compound=ci,
+                face=int(hits[0]),
+            )
+        )
     return plan
 
 

@@ -28,11 +28,15 @@ def water_make(*, rng: np.random.Generator, extent: Polygon, n_lakes: int):
     lakes = []
     for _ in range(n_lakes):
         for _attempt in range(20):
-            c = Point(rng.uniform(x0 + 0.1 * w, x1 - 0.1 * w), rng.uniform(y0 + 0.1 * h, y1 - 0.1 * h))
+            c = Point(
+                rng.uniform(x0 + 0.1 * w, x1 - 0.1 * w), rng.uniform(y0 + 0.1 * h, y1 - 0.1 * h)
+            )
             r = rng.uniform(0.03, 0.07) * size
             lake = shapely.affinity.scale(c.buffer(r, quad_segs=6), rng.uniform(0.6, 1.4), 1.0)
             lake = shapely.affinity.rotate(lake, rng.uniform(0, 180))
-            if lake.distance(river) > 0.05 * size and all(lake.distance(o) > 0.05 * size for o in lakes):
+            if lake.distance(river) > 0.05 * size and all(
+                lake.distance(o) > 0.05 * size for o in lakes
+            ):
                 lakes.append(lake)
                 break
     water = unary_union([river, *lakes]).intersection(extent)
@@ -63,8 +67,9 @@ def seeds_make(*, rng: np.random.Generator, land, n: int, lloyd_iterations: int 
     return seeds
 
 
-def groups_split(*, points: np.ndarray, idx: np.ndarray, sizes: list[int],
-                 rng: np.random.Generator) -> list[np.ndarray]:
+def groups_split(
+    *, points: np.ndarray, idx: np.ndarray, sizes: list[int], rng: np.random.Generator
+) -> list[np.ndarray]:
     """Recursive bisection of points into contiguous groups of the given sizes (in order)."""
     if len(sizes) == 1:
         return [idx]
@@ -77,20 +82,25 @@ def groups_split(*, points: np.ndarray, idx: np.ndarray, sizes: list[int],
     angle = np.arctan2(vt[0, 1], vt[0, 0]) + rng.uniform(-0.35, 0.35)
     proj = spread @ np.array([np.cos(angle), np.sin(angle)])
     order = idx[np.argsort(proj, kind="stable")]
-    return (groups_split(points=points, idx=order[:left], sizes=sizes[:k], rng=rng)
-            + groups_split(points=points, idx=order[left:], sizes=sizes[k:], rng=rng))
+    return groups_split(points=points, idx=order[:left], sizes=sizes[:k], rng=rng) + groups_split(
+        points=points, idx=order[left:], sizes=sizes[k:], rng=rng
+    )
 
 
 def land_partition(*, seeds: np.ndarray, extent: Polygon, water) -> list:
     """One polygon (or multipolygon) per seed: its Voronoi cell on land, noded exactly with its
     neighbours. Pieces cut off by water join the neighbour they share most edge with."""
-    cells = list(shapely.voronoi_polygons(MultiPoint(seeds), extend_to=extent.buffer(10),
-                                          ordered=True).geoms)
+    cells = list(
+        shapely.voronoi_polygons(MultiPoint(seeds), extend_to=extent.buffer(10), ordered=True).geoms
+    )
     # Noded with snap-rounding to 1 cm: without it, vertices a few nanometres apart (where a
     # Voronoi edge grazes the river) survive and cross each other once turned into degrees.
-    lines = shapely.union_all([c.boundary for c in cells] + [extent.boundary]
-                              + ([water.boundary] if not water.is_empty else []),
-                              grid_size=GRID_SIZE_M)
+    lines = shapely.union_all(
+        [c.boundary for c in cells]
+        + [extent.boundary]
+        + ([water.boundary] if not water.is_empty else []),
+        grid_size=GRID_SIZE_M,
+    )
     faces = [f for f in shapely.get_parts(shapely.polygonize(shapely.get_parts(lines)).geoms)]
     faces = np.array(faces, dtype=object)
     reps = shapely.point_on_surface(faces)
@@ -135,8 +145,13 @@ def _pieces_reassign(*, faces: list, owner: np.ndarray, n: int) -> list:
     return [unary_union([faces[i] for i in np.flatnonzero(owner == k)]) for k in range(n)]
 
 
-def extent_for(*, n_communities: int, area_per_community_m2: float, centre: tuple[float, float],
-               aspect: float = 1.2) -> Polygon:
+def extent_for(
+    *,
+    n_communities: int,
+    area_per_community_m2: float,
+    centre: tuple[float, float],
+    aspect: float = 1.2,
+) -> Polygon:
     """A rectangle with room for the communities plus the water (about 12 %)."""
     total = n_communities * area_per_community_m2 / 0.88
     w = (total * aspect) ** 0.5
