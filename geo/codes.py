@@ -61,7 +61,8 @@ class CodeValidator:
                 else "GB/T 2260"
             )
             raise ValidationError(
-                "A %(label)s code is %(digits)d digits (%(parent)s), e.g. %(example)s; got %(value)r.",
+                "A %(label)s code is %(digits)d digits (%(parent)s), e.g. %(example)s; "
+                "got %(value)r.",
                 code="bad_code",
                 params={
                     "label": lvl.label,

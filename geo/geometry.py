@@ -6,7 +6,7 @@ from django.contrib.gis.geos import GEOSGeometry
 from django.core.exceptions import ValidationError
 from django.utils.deconstruct import deconstructible
 
-from geo.srid import STORAGE_SRID, metric_srid
+from geo.srid import STORAGE_SRID, to_metric
 
 # Plausible lon/lat for China (with a margin): a projected coordinate sent as degrees lands far
 # outside, which is the commonest "wrong coordinate system" mistake.
@@ -48,7 +48,7 @@ class GeometryValidator:
         if "Polygon" not in geom.geom_type:
             return
         min_area_m2 = settings.GRIDATLAS_SLIVER_MIN_AREA_M2
-        metric = geom.transform(metric_srid(), clone=True)
+        metric = to_metric(geom)
         parts = list(metric) if metric.geom_type.startswith("Multi") else [metric]
         for i, part in enumerate(parts, start=1):
             if part.area < min_area_m2:

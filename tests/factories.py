@@ -41,8 +41,13 @@ def multi(*polygons: Polygon) -> MultiPolygon:
 
 def bowtie(x0: float, y0: float, size: float) -> Polygon:
     """A self-intersecting 'figure eight': its two edges cross at the centre of the square."""
-    ring = [lonlat(x0, y0), lonlat(x0 + size, y0 + size), lonlat(x0 + size, y0),
-            lonlat(x0, y0 + size), lonlat(x0, y0)]
+    ring = [
+        lonlat(x0, y0),
+        lonlat(x0 + size, y0 + size),
+        lonlat(x0 + size, y0),
+        lonlat(x0, y0 + size),
+        lonlat(x0, y0),
+    ]
     return Polygon(ring, srid=STORAGE_SRID)
 
 
@@ -53,20 +58,25 @@ def area_m2(geom) -> float:
 
 # --- divisions ---------------------------------------------------------------------------------
 
+
 def district_make(*, code: str = DISTRICT_CODE, extent=(-3000, -3000, 3000, 3000)) -> District:
     return District.objects.create(code=code, name="测试区", geom=multi(box(*extent)))
 
 
-def street_make(*, district: District, code: str = STREET_CODE,
-                extent=(-2000, -2000, 2000, 2000)) -> Street:
-    return Street.objects.create(code=code, name="测试街道", district=district,
-                                 geom=multi(box(*extent)))
+def street_make(
+    *, district: District, code: str = STREET_CODE, extent=(-2000, -2000, 2000, 2000)
+) -> Street:
+    return Street.objects.create(
+        code=code, name="测试街道", district=district, geom=multi(box(*extent))
+    )
 
 
-def community_make(*, street: Street, code: str = COMMUNITY_CODE,
-                   extent=(0, 0, 400, 200)) -> Community:
-    return Community.objects.create(code=code, name="测试社区", street=street,
-                                    geom=multi(box(*extent)))
+def community_make(
+    *, street: Street, code: str = COMMUNITY_CODE, extent=(0, 0, 400, 200)
+) -> Community:
+    return Community.objects.create(
+        code=code, name="测试社区", street=street, geom=multi(box(*extent))
+    )
 
 
 def hierarchy_make() -> Community:
@@ -76,21 +86,29 @@ def hierarchy_make() -> Community:
 
 
 def grid_make(*, community: Community, seq: int, geom=None, **kw) -> Grid:
-    return Grid.objects.create(code=f"{community.code}{seq:03d}", name=f"第{seq}网格",
-                               community=community, geom=geom, **kw)
+    return Grid.objects.create(
+        code=f"{community.code}{seq:03d}", name=f"第{seq}网格", community=community, geom=geom, **kw
+    )
 
 
 def microgrid_make(*, grid: Grid, seq: int, geom=None, **kw) -> MicroGrid:
-    return MicroGrid.objects.create(code=f"{grid.code}{seq:03d}", name=f"第{seq}微网格",
-                                    grid=grid, geom=geom, **kw)
+    return MicroGrid.objects.create(
+        code=f"{grid.code}{seq:03d}", name=f"第{seq}微网格", grid=grid, geom=geom, **kw
+    )
 
 
 def parcel_make(*, community: Community, extent, grid=None, micro_grid=None) -> Parcel:
-    return Parcel.objects.create(community=community, grid=grid, micro_grid=micro_grid,
-                                 geom=box(*extent))
+    return Parcel.objects.create(
+        community=community, grid=grid, micro_grid=micro_grid, geom=box(*extent)
+    )
 
 
 def building_make(*, community: Community, seq: int, extent, households: int, **kw) -> Building:
-    return Building.objects.create(code=f"{community.code}{seq:04d}", name=f"{seq}栋",
-                                   community=community, geom=box(*extent),
-                                   households=households, **kw)
+    return Building.objects.create(
+        code=f"{community.code}{seq:04d}",
+        name=f"{seq}栋",
+        community=community,
+        geom=box(*extent),
+        households=households,
+        **kw,
+    )

@@ -82,6 +82,7 @@ def test_validators_compare_by_level():
 
 # --- the parent prefix ---------------------------------------------------------------------------
 
+
 def test_a_code_extending_its_parent_passes():
     check_code_prefix(level="community", code="420102002001", parent_code="420102002")
 
@@ -103,6 +104,7 @@ def test_prefix_check_leaves_blank_codes_to_the_format_validator():
 
 # --- the parent of a code ------------------------------------------------------------------------
 
+
 @pytest.mark.parametrize("level", [k for k, lvl in LEVELS.items() if lvl.parent])
 def test_code_parent_cuts_to_the_parent_level(level):
     lvl = LEVELS[level]
@@ -120,6 +122,7 @@ def test_code_parent_refuses_codes_without_a_parent_level(code):
 
 
 # --- the database pattern ------------------------------------------------------------------------
+
 
 @pytest.mark.django_db
 @pytest.mark.parametrize("level", ["district", "grid", "building"])

@@ -128,8 +128,9 @@ def test_microgrids_tile_their_grid_and_streets_their_district(small_city):
             ON u.grid_id = g.id""")
     assert worst < 1.0
     district_gap = scalar("""
-        SELECT ST_Area(ST_SymDifference(ST_Transform(d.geom, 4547),
-                                        ST_Transform((SELECT ST_Union(geom) FROM layers_street), 4547)))
+        SELECT ST_Area(ST_SymDifference(
+                   ST_Transform(d.geom, 4547),
+                   ST_Transform((SELECT ST_Union(geom) FROM layers_street), 4547)))
           FROM layers_district d""")
     assert district_gap < 1.0
 

@@ -91,19 +91,23 @@ def assert_geom_is_union(unit, parcels):
 
 def point_on_surface_covered_by(building, parcels) -> list[int]:
     with connection.cursor() as cur:
-        cur.execute("SELECT p.id FROM layers_parcel p, layers_building b "
-                    "WHERE b.id = %s AND p.id = ANY(%s) "
-                    "AND ST_Covers(p.geom, ST_PointOnSurface(b.geom)) ORDER BY p.id",
-                    [building.pk, [p.pk for p in parcels]])
+        cur.execute(
+            "SELECT p.id FROM layers_parcel p, layers_building b "
+            "WHERE b.id = %s AND p.id = ANY(%s) "
+            "AND ST_Covers(p.geom, ST_PointOnSurface(b.geom)) ORDER BY p.id",
+            [building.pk, [p.pk for p in parcels]],
+        )
         return [r[0] for r in cur.fetchall()]
 
 
 # --- totals -------------------------------------------------------------------------------------
 
+
 def test_each_building_lands_in_the_parcel_holding_it(town):
     expected = {1: 1, 2: 2, 3: 3, 4: 3, 5: 5}
     assert {k: fresh(b).parcel_id for k, b in town.b.items()} == {
-        k: town.p[v].pk for k, v in expected.items()}
+        k: town.p[v].pk for k, v in expected.items()
+    }
 
 
 def test_parcel_totals_are_the_sums_of_their_buildings(town):
@@ -180,8 +184,7 @@ def test_retyping_households_on_a_building_updates_every_total(town):
 def test_editing_a_building_right_after_creating_it_keeps_its_parcel(town):
     # The instance create() returns never saw the parcel the trigger chose (parcel_id None):
     # saving it again must not cut the building loose from its parcel.
-    b = building_make(community=town.community, seq=9, extent=(120, 120, 150, 150),
-                      households=33)
+    b = building_make(community=town.community, seq=9, extent=(120, 120, 150, 150), households=33)
     assert b.parcel_id is None
     b.households = 34
     b.save()
@@ -218,6 +221,7 @@ def test_a_stale_unit_saved_later_does_not_overwrite_what_the_triggers_derived(t
 
 # --- the parcel of a building -------------------------------------------------------------------
 
+
 def test_a_building_gets_the_parcel_holding_its_point_on_surface(town):
     # The footprint straddles the p1|p3 edge; its point on surface (x=110) is in p3.
     b = building_make(community=town.community, seq=9, extent=(90, 20, 130, 40), households=5)
@@ -238,8 +242,10 @@ def test_a_point_on_a_shared_edge_goes_to_the_lower_parcel_id(town):
     # 95..105 straddles the p2|p4 edge at x=100: its point on surface is exactly on it.
     p2, p4 = town.p[2], town.p[4]
     assert p2.pk < p4.pk
-    twins = [building_make(community=town.community, seq=s, extent=(95, 120, 105, 130),
-                           households=1) for s in (9, 10, 11)]
+    twins = [
+        building_make(community=town.community, seq=s, extent=(95, 120, 105, 130), households=1)
+        for s in (9, 10, 11)
+    ]
     assert point_on_surface_covered_by(twins[0], [p2, p4]) == [p2.pk, p4.pk]
     assert {fresh(b).parcel_id for b in twins} == {p2.pk}
 
@@ -265,10 +271,12 @@ def test_a_parcel_is_looked_for_in_the_building_own_community_only(town):
 
 # --- the composite key: a parcel's micro-grid lies in the parcel's grid -------------------------
 
+
 def test_raw_sql_cannot_put_a_parcel_in_another_grid_than_its_micro_grid(town):
     with pytest.raises(IntegrityError), transaction.atomic(), connection.cursor() as cur:
-        cur.execute("UPDATE layers_parcel SET grid_id = %s WHERE id = %s",
-                    [town.g2.pk, town.p[1].pk])
+        cur.execute(
+            "UPDATE layers_parcel SET grid_id = %s WHERE id = %s", [town.g2.pk, town.p[1].pk]
+        )
         cur.execute("SET CONSTRAINTS ALL IMMEDIATE")
     assert fresh(town.p[1]).grid_id == town.g1.pk
     assert totals(town.g1) == (107, 4)
@@ -277,10 +285,10 @@ def test_raw_sql_cannot_put_a_parcel_in_another_grid_than_its_micro_grid(town):
 def test_the_composite_key_is_checked_at_commit_so_a_transaction_may_pass_through(town):
     # Deferred: inconsistent between two statements, consistent when checked.
     with transaction.atomic(), connection.cursor() as cur:
-        cur.execute("UPDATE layers_parcel SET grid_id = %s WHERE id = %s",
-                    [town.g2.pk, town.p[1].pk])
-        cur.execute("UPDATE layers_parcel SET micro_grid_id = NULL WHERE id = %s",
-                    [town.p[1].pk])
+        cur.execute(
+            "UPDATE layers_parcel SET grid_id = %s WHERE id = %s", [town.g2.pk, town.p[1].pk]
+        )
+        cur.execute("UPDATE layers_parcel SET micro_grid_id = NULL WHERE id = %s", [town.p[1].pk])
         cur.execute("SET CONSTRAINTS ALL IMMEDIATE")
     assert (fresh(town.p[1]).grid_id, fresh(town.p[1]).micro_grid_id) == (town.g2.pk, None)
     assert totals(town.g2) == (100, 2)
@@ -306,6 +314,7 @@ def test_moving_a_micro_grid_to_another_grid_carries_its_parcels(town):
 
 # --- freehand layouts ---------------------------------------------------------------------------
 
+
 def test_a_freehand_grid_keeps_its_own_polygon_while_its_totals_follow_the_parcels(town):
     drawn = multi(box(200, 0, 400, 190))  # not the parcels' outline: 10 m short at the top
     g2 = fresh(town.g2)
@@ -324,6 +333,7 @@ def test_a_freehand_grid_keeps_its_own_polygon_while_its_totals_follow_the_parce
 
 # --- load bands ---------------------------------------------------------------------------------
 
+
 def test_load_status_uses_the_default_bands(town):
     assert fresh(town.g1).load_status == LoadStatus.UNDER  # 107 < 300
     assert fresh(town.m1).load_status == LoadStatus.OK  # 30 <= 65 <= 100
@@ -332,25 +342,36 @@ def test_load_status_uses_the_default_bands(town):
     assert fresh(town.m2).load_status == LoadStatus.OVER  # 342 > 100
 
 
-@pytest.mark.parametrize(("lo", "hi", "status"), [
-    (300, 500, LoadStatus.UNDER),
-    (108, 500, LoadStatus.UNDER),
-    (107, 500, LoadStatus.OK),  # bands are inclusive
-    (50, 107, LoadStatus.OK),
-    (50, 106, LoadStatus.OVER),
-])
+@pytest.mark.parametrize(
+    ("lo", "hi", "status"),
+    [
+        (300, 500, LoadStatus.UNDER),
+        (108, 500, LoadStatus.UNDER),
+        (107, 500, LoadStatus.OK),  # bands are inclusive
+        (50, 107, LoadStatus.OK),
+        (50, 106, LoadStatus.OVER),
+    ],
+)
 def test_grid_load_status_follows_the_band_settings(town, lo, hi, status):
     g1 = fresh(town.g1)
     with override_settings(GRIDATLAS_GRID_HOUSEHOLDS_MIN=lo, GRIDATLAS_GRID_HOUSEHOLDS_MAX=hi):
         assert g1.load_status == status
 
 
-@pytest.mark.parametrize(("lo", "hi", "status"), [
-    (30, 100, LoadStatus.OK), (66, 100, LoadStatus.UNDER), (30, 64, LoadStatus.OVER),
-])
+@pytest.mark.parametrize(
+    ("lo", "hi", "status"),
+    [
+        (30, 100, LoadStatus.OK),
+        (66, 100, LoadStatus.UNDER),
+        (30, 64, LoadStatus.OVER),
+    ],
+)
 def test_micro_grid_load_status_follows_its_own_band_settings(town, lo, hi, status):
     m1 = fresh(town.m1)
-    with override_settings(GRIDATLAS_MICROGRID_HOUSEHOLDS_MIN=lo,
-                           GRIDATLAS_MICROGRID_HOUSEHOLDS_MAX=hi,
-                           GRIDATLAS_GRID_HOUSEHOLDS_MIN=0, GRIDATLAS_GRID_HOUSEHOLDS_MAX=0):
+    with override_settings(
+        GRIDATLAS_MICROGRID_HOUSEHOLDS_MIN=lo,
+        GRIDATLAS_MICROGRID_HOUSEHOLDS_MAX=hi,
+        GRIDATLAS_GRID_HOUSEHOLDS_MIN=0,
+        GRIDATLAS_GRID_HOUSEHOLDS_MAX=0,
+    ):
         assert m1.load_status == status

@@ -77,6 +77,7 @@ def grid(community):
 
 # --- the geometry every model shares ------------------------------------------------------------
 
+
 def new_community(street, geom):
     return Community(code=street.code + "009", name="新社区", street=street, geom=geom)
 
@@ -86,13 +87,19 @@ def new_parcel(community, geom):
 
 
 def new_building(community, geom):
-    return Building(code=community.code + "0009", name="9栋", community=community, geom=geom,
-                    households=10)
+    return Building(
+        code=community.code + "0009", name="9栋", community=community, geom=geom, households=10
+    )
 
 
 def new_freehand_grid(community, geom):
-    return Grid(code=community.code + "009", name="新网格", community=community,
-                geom=geom, geom_source=GeomSource.FREEHAND)
+    return Grid(
+        code=community.code + "009",
+        name="新网格",
+        community=community,
+        geom=geom,
+        geom_source=GeomSource.FREEHAND,
+    )
 
 
 # (builder, parent accessor, whether the field takes a MultiPolygon)
@@ -131,8 +138,10 @@ def test_an_empty_geometry_is_refused(community, case):
 @pytest.mark.parametrize("case", list(GEOMETRY_CASES))
 def test_projected_metres_sent_as_lonlat_are_named_a_wrong_crs(community, case):
     build, parent, as_multi = GEOMETRY_CASES[case]
-    metres = Polygon([(500000, 3380000), (500100, 3380000), (500100, 3380100),
-                      (500000, 3380000)], srid=STORAGE_SRID)
+    metres = Polygon(
+        [(500000, 3380000), (500100, 3380000), (500100, 3380100), (500000, 3380000)],
+        srid=STORAGE_SRID,
+    )
     (err,) = refused(build(parent(community), shaped(metres, as_multi)), "geom")
     assert err.code == "wrong_crs"
     assert "(500000.0, 3380000.0)" in text(err)
@@ -177,9 +186,14 @@ def test_a_geometry_declared_in_the_metric_crs_is_stored_as_lonlat(community):
 
 # --- codes and parents --------------------------------------------------------------------------
 
+
 def test_a_community_code_must_start_with_its_street_code(community):
-    stray = Community(code="420188001009", name="错码社区", street=community.street,
-                      geom=multi(box(0, 0, 100, 100)))
+    stray = Community(
+        code="420188001009",
+        name="错码社区",
+        street=community.street,
+        geom=multi(box(0, 0, 100, 100)),
+    )
     (err,) = refused(stray, "code")
     assert err.code == "code_parent_mismatch"
     assert "420188001009" in text(err) and STREET_CODE in text(err)
@@ -209,8 +223,13 @@ def test_a_grid_without_parcels_has_no_polygon_and_saves(community):
 
 def test_a_freehand_micro_grid_reaching_outside_its_grid_names_area_and_place(grid):
     reach = box(50, 0, 150, 100)  # half of it east of the grid's 0..100 parcel
-    mg = MicroGrid(code=grid.code + "001", name="越界微网格", grid=grid, geom=multi(reach),
-                   geom_source=GeomSource.FREEHAND)
+    mg = MicroGrid(
+        code=grid.code + "001",
+        name="越界微网格",
+        grid=grid,
+        geom=multi(reach),
+        geom_source=GeomSource.FREEHAND,
+    )
     (err,) = refused(mg, "geom")
     assert err.code == "outside_parent"
     inner = reach.transform(metric_srid(), clone=True)
@@ -226,8 +245,13 @@ def test_a_freehand_micro_grid_reaching_outside_its_grid_names_area_and_place(gr
 
 def test_reaching_out_less_than_the_tolerance_is_accepted_until_the_setting_shrinks(grid):
     def almost():
-        return MicroGrid(code=grid.code + "001", name="贴边微网格", grid=grid,
-                         geom=multi(box(0, 0, 100.3, 100)), geom_source=GeomSource.FREEHAND)
+        return MicroGrid(
+            code=grid.code + "001",
+            name="贴边微网格",
+            grid=grid,
+            geom=multi(box(0, 0, 100.3, 100)),
+            geom_source=GeomSource.FREEHAND,
+        )
 
     almost().full_clean()  # 0.3 m over the edge, tolerance 0.5 m
     with override_settings(GRIDATLAS_BOUNDARY_TOLERANCE_M=0.1):
@@ -238,15 +262,17 @@ def test_reaching_out_less_than_the_tolerance_is_accepted_until_the_setting_shri
 def test_a_parcel_whose_micro_grid_belongs_to_another_grid_is_refused(community, grid):
     other = grid_make(community=community, seq=2)
     foreign_mg = microgrid_make(grid=other, seq=1)
-    parcel = Parcel(community=community, grid=grid, micro_grid=foreign_mg,
-                    geom=box(100, 0, 200, 100))
+    parcel = Parcel(
+        community=community, grid=grid, micro_grid=foreign_mg, geom=box(100, 0, 200, 100)
+    )
     (err,) = refused(parcel, "micro_grid")
     assert foreign_mg.code in err.message and grid.code in err.message
 
 
 def test_a_parcel_joining_a_grid_of_another_community_is_refused(community, grid):
-    neighbour = community_make(street=community.street, code=community.street.code + "002",
-                               extent=(500, 0, 700, 200))
+    neighbour = community_make(
+        street=community.street, code=community.street.code + "002", extent=(500, 0, 700, 200)
+    )
     parcel = Parcel(community=neighbour, grid=grid, geom=box(500, 0, 600, 100))
     (err,) = refused(parcel, "grid")
     assert grid.code in err.message and neighbour.code in err.message
@@ -268,6 +294,7 @@ def test_editing_a_saved_row_into_an_invalid_one_leaves_the_row_as_it_was(commun
 
 # --- workers ------------------------------------------------------------------------------------
 
+
 @pytest.fixture
 def places(community, grid):
     mg = microgrid_make(grid=grid, seq=1)
@@ -275,22 +302,33 @@ def places(community, grid):
     return {"grid": grid, "micro_grid": mg, "building": b}
 
 
-@pytest.mark.parametrize(("role", "where"), [
-    (Worker.Role.GRID_WORKER, "grid"), (Worker.Role.GRID_WORKER, "micro_grid"),
-    (Worker.Role.GRID_HEAD, "grid"),
-    (Worker.Role.BUILDING_HEAD, "building"), (Worker.Role.BUILDING_HEAD, "micro_grid"),
-    (Worker.Role.VOLUNTEER, "grid"), (Worker.Role.VOLUNTEER, "micro_grid"),
-    (Worker.Role.VOLUNTEER, "building"),
-])
+@pytest.mark.parametrize(
+    ("role", "where"),
+    [
+        (Worker.Role.GRID_WORKER, "grid"),
+        (Worker.Role.GRID_WORKER, "micro_grid"),
+        (Worker.Role.GRID_HEAD, "grid"),
+        (Worker.Role.BUILDING_HEAD, "building"),
+        (Worker.Role.BUILDING_HEAD, "micro_grid"),
+        (Worker.Role.VOLUNTEER, "grid"),
+        (Worker.Role.VOLUNTEER, "micro_grid"),
+        (Worker.Role.VOLUNTEER, "building"),
+    ],
+)
 def test_a_worker_attached_where_the_role_allows_is_saved(places, role, where):
     Worker(name="李华", role=role, **{where: places[where]}).save()
     assert Worker.objects.filter(role=role, **{where: places[where]}).count() == 1
 
 
-@pytest.mark.parametrize(("role", "where"), [
-    (Worker.Role.GRID_HEAD, "building"), (Worker.Role.GRID_HEAD, "micro_grid"),
-    (Worker.Role.GRID_WORKER, "building"), (Worker.Role.BUILDING_HEAD, "grid"),
-])
+@pytest.mark.parametrize(
+    ("role", "where"),
+    [
+        (Worker.Role.GRID_HEAD, "building"),
+        (Worker.Role.GRID_HEAD, "micro_grid"),
+        (Worker.Role.GRID_WORKER, "building"),
+        (Worker.Role.BUILDING_HEAD, "grid"),
+    ],
+)
 def test_a_worker_attached_where_the_role_does_not_allow_is_refused(places, role, where):
     (err,) = refused(Worker(name="王强", role=role, **{where: places[where]}), where)
     assert Worker.Role(role).label in err.message
@@ -298,8 +336,9 @@ def test_a_worker_attached_where_the_role_does_not_allow_is_refused(places, role
 
 
 def test_a_grid_head_on_a_building_is_told_where_a_grid_head_goes(places):
-    (err,) = refused(Worker(name="王强", role=Worker.Role.GRID_HEAD,
-                            building=places["building"]), "building")
+    (err,) = refused(
+        Worker(name="王强", role=Worker.Role.GRID_HEAD, building=places["building"]), "building"
+    )
     assert err.message == "A 网格长 is attached to grid, not a building."
 
 
@@ -311,6 +350,7 @@ def test_a_worker_needs_exactly_one_attachment(places, where):
 
 
 # --- the database refuses what the models refuse, even from raw SQL -----------------------------
+
 
 def raw_refused(sql: str, params) -> None:
     with pytest.raises(IntegrityError), transaction.atomic(), connection.cursor() as cur:
@@ -324,31 +364,40 @@ def test_raw_sql_cannot_store_an_invalid_geometry(community, grid, table):
     model = {"community": Community, "grid": Grid, "parcel": Parcel, "building": Building}[table]
     row = model.objects.order_by("pk").last()
     as_multi = table in ("community", "grid")
-    raw_refused(f"UPDATE layers_{table} SET geom = ST_GeomFromEWKT(%s) WHERE id = %s",  # noqa: S608
-                [shaped(bad, as_multi).ewkt, row.pk])
+    raw_refused(
+        f"UPDATE layers_{table} SET geom = ST_GeomFromEWKT(%s) WHERE id = %s",  # noqa: S608
+        [shaped(bad, as_multi).ewkt, row.pk],
+    )
     after = model.objects.get(pk=row.pk)
     assert after.geom.valid and after.geom.equals_exact(row.geom, tolerance=0)
 
 
-@pytest.mark.parametrize(("table", "code"), [
-    ("community", "４２０１９９００１００１"),  # full-width
-    ("community", "42019900100"),  # 11 digits
-    ("grid", "42019900100100A"),
-    ("building", "420199001001 001"),
-])
+@pytest.mark.parametrize(
+    ("table", "code"),
+    [
+        ("community", "４２０１９９００１００１"),  # full-width
+        ("community", "42019900100"),  # 11 digits
+        ("grid", "42019900100100A"),
+        ("building", "420199001001 001"),
+    ],
+)
 def test_raw_sql_cannot_store_a_malformed_code(community, grid, table, code):
     building_make(community=community, seq=1, extent=(10, 10, 30, 30), households=20)
     model = {"community": Community, "grid": Grid, "building": Building}[table]
     row = model.objects.order_by("pk").last()
-    raw_refused(f"UPDATE layers_{table} SET code = %s WHERE id = %s",  # noqa: S608
-                [code, row.pk])
+    raw_refused(
+        f"UPDATE layers_{table} SET code = %s WHERE id = %s",  # noqa: S608
+        [code, row.pk],
+    )
     assert model.objects.get(pk=row.pk).code == row.code
 
 
 def test_raw_sql_cannot_attach_a_worker_twice(places):
     worker = Worker.objects.create(name="刘洋", role=Worker.Role.VOLUNTEER, grid=places["grid"])
-    raw_refused("UPDATE layers_worker SET building_id = %s WHERE id = %s",
-                [places["building"].pk, worker.pk])
+    raw_refused(
+        "UPDATE layers_worker SET building_id = %s WHERE id = %s",
+        [places["building"].pk, worker.pk],
+    )
     raw_refused("UPDATE layers_worker SET grid_id = NULL WHERE id = %s", [worker.pk])
     worker.refresh_from_db()
     assert (worker.grid_id, worker.building_id) == (places["grid"].pk, None)

@@ -3,7 +3,20 @@ from .residential import Address, Building, CompoundAlias, Xiaoqu
 from .service import Pairing, SentDownUnit, ServiceStation, Worker
 
 __all__ = [
-    "Address", "Building", "Community", "CompoundAlias", "District", "GeomSource", "Grid",
-    "LoadStatus", "MicroGrid", "Pairing", "Parcel", "SentDownUnit", "ServiceStation", "Street",
-    "Worker", "Xiaoqu",
+    "Address",
+    "Building",
+    "Community",
+    "CompoundAlias",
+    "District",
+    "GeomSource",
+    "Grid",
+    "LoadStatus",
+    "MicroGrid",
+    "Pairing",
+    "Parcel",
+    "SentDownUnit",
+    "ServiceStation",
+    "Street",
+    "Worker",
+    "Xiaoqu",
 ]

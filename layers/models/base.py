@@ -46,14 +46,20 @@ class ValidatedModel(models.Model):
         if validate:
             self.full_clean()
         derived = self.derived_fields()
-        if (derived and not self._state.adding and kwargs.get("update_fields") is None
-                and not kwargs.get("force_insert")):
+        if (
+            derived
+            and not self._state.adding
+            and kwargs.get("update_fields") is None
+            and not kwargs.get("force_insert")
+        ):
             # An instance holds the derived values as they were when it was read: writing them
             # back would undo what the triggers did since (a building created through the ORM
             # still has parcel_id None here, and would be cut loose from its parcel).
-            kwargs["update_fields"] = [f.name for f in self._meta.concrete_fields
-                                       if not f.primary_key and not f.generated
-                                       and f.name not in derived]
+            kwargs["update_fields"] = [
+                f.name
+                for f in self._meta.concrete_fields
+                if not f.primary_key and not f.generated and f.name not in derived
+            ]
         with transaction.atomic():
             super().save(*args, **kwargs)
 

@@ -16,9 +16,10 @@ from django.core.exceptions import ValidationError
 
 from geo.codes import CodeValidator, check_code_prefix, code_regex
 from geo.geometry import validate_geometry
-from geo.srid import STORAGE_SRID, metric_srid
+from geo.srid import STORAGE_SRID, to_metric, transformed
 
 from .base import ValidatedModel, mercator_copy, mercator_index, polygon_field
+
 
 def tracked(*, exclude=("geom_3857",)):
     """Every boundary change lands in history (who, when, what), by trigger: admin, API, import
@@ -40,22 +41,30 @@ def outside_parent_error(*, child, parent, label: str, parent_label: str) -> Non
     if not child.geom.valid:
         return
     try:
-        inner = child.geom.transform(metric_srid(), clone=True)
+        inner = to_metric(child.geom)
     except GDALException:
         return
     tol_m = settings.GRIDATLAS_BOUNDARY_TOLERANCE_M
-    outer = parent.geom.transform(metric_srid(), clone=True).buffer(tol_m)
+    outer = to_metric(parent.geom).buffer(tol_m)
     outside = inner.difference(outer)
     if outside.area > settings.GRIDATLAS_MIN_VIOLATION_AREA_M2:
-        where = outside.point_on_surface.transform(child.geom.srid, clone=True)
+        where = transformed(outside.point_on_surface, child.geom.srid)
         raise ValidationError(
-            {"geom": ValidationError(
-                "The %(label)s reaches %(area).0f m² outside its %(parent_label)s %(parent)s, "
-                "near (%(x).6f, %(y).6f). Redraw it inside, or choose the right parent.",
-                code="outside_parent",
-                params={"label": label, "area": outside.area, "parent_label": parent_label,
-                        "parent": parent.code, "x": where.x, "y": where.y},
-            )}
+            {
+                "geom": ValidationError(
+                    "The %(label)s reaches %(area).0f m² outside its %(parent_label)s %(parent)s, "
+                    "near (%(x).6f, %(y).6f). Redraw it inside, or choose the right parent.",
+                    code="outside_parent",
+                    params={
+                        "label": label,
+                        "area": outside.area,
+                        "parent_label": parent_label,
+                        "parent": parent.code,
+                        "x": where.x,
+                        "y": where.y,
+                    },
+                )
+            }
         )
 
 
@@ -96,47 +105,59 @@ class Division(ValidatedModel):
 
 @tracked()
 class District(Division):
-    code = models.CharField("code (6 digits)", max_length=6, unique=True,
-                            validators=[CodeValidator("district")])
+    code = models.CharField(
+        "code (6 digits)", max_length=6, unique=True, validators=[CodeValidator("district")]
+    )
 
     class Meta(Division.Meta):
         verbose_name = "district (区)"
         indexes = [mercator_index("district")]
         constraints = [
-            models.CheckConstraint(condition=models.Q(code__regex=code_regex("district")),
-                                   name="district_code_format"),
-            models.CheckConstraint(condition=models.Q(geom__isvalid=True), name="district_geom_valid",
-                                   violation_error_message="district geometry is not valid"),
+            models.CheckConstraint(
+                condition=models.Q(code__regex=code_regex("district")), name="district_code_format"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(geom__isvalid=True),
+                name="district_geom_valid",
+                violation_error_message="district geometry is not valid",
+            ),
         ]
 
 
 @tracked()
 class Street(Division):
-    code = models.CharField("code (9 digits)", max_length=9, unique=True,
-                            validators=[CodeValidator("street")])
+    code = models.CharField(
+        "code (9 digits)", max_length=9, unique=True, validators=[CodeValidator("street")]
+    )
     district = models.ForeignKey(District, on_delete=models.PROTECT, related_name="streets")
 
     class Meta(Division.Meta):
         verbose_name = "street (街道)"
         indexes = [mercator_index("street")]
         constraints = [
-            models.CheckConstraint(condition=models.Q(code__regex=code_regex("street")),
-                                   name="street_code_format"),
-            models.CheckConstraint(condition=models.Q(geom__isvalid=True), name="street_geom_valid",
-                                   violation_error_message="street geometry is not valid"),
+            models.CheckConstraint(
+                condition=models.Q(code__regex=code_regex("street")), name="street_code_format"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(geom__isvalid=True),
+                name="street_geom_valid",
+                violation_error_message="street geometry is not valid",
+            ),
         ]
 
     def clean(self):
         if self.district_id:
             check_code_prefix(level="street", code=self.code, parent_code=self.district.code)
-            outside_parent_error(child=self, parent=self.district, label="street",
-                                 parent_label="district")
+            outside_parent_error(
+                child=self, parent=self.district, label="street", parent_label="district"
+            )
 
 
 @tracked()
 class Community(Division):
-    code = models.CharField("code (12 digits)", max_length=12, unique=True,
-                            validators=[CodeValidator("community")])
+    code = models.CharField(
+        "code (12 digits)", max_length=12, unique=True, validators=[CodeValidator("community")]
+    )
     street = models.ForeignKey(Street, on_delete=models.PROTECT, related_name="communities")
     # 城乡分类代码 from the statistics list (111 = city centre … 220 = village).
     urban_rural_code = models.CharField(max_length=3, blank=True)
@@ -146,29 +167,39 @@ class Community(Division):
         verbose_name_plural = "communities (社区)"
         indexes = [mercator_index("community")]
         constraints = [
-            models.CheckConstraint(condition=models.Q(code__regex=code_regex("community")),
-                                   name="community_code_format"),
-            models.CheckConstraint(condition=models.Q(geom__isvalid=True),
-                                   name="community_geom_valid",
-                                   violation_error_message="community geometry is not valid"),
+            models.CheckConstraint(
+                condition=models.Q(code__regex=code_regex("community")),
+                name="community_code_format",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(geom__isvalid=True),
+                name="community_geom_valid",
+                violation_error_message="community geometry is not valid",
+            ),
         ]
 
     def clean(self):
         if self.street_id:
             check_code_prefix(level="community", code=self.code, parent_code=self.street.code)
-            outside_parent_error(child=self, parent=self.street, label="community",
-                                 parent_label="street")
+            outside_parent_error(
+                child=self, parent=self.street, label="community", parent_label="street"
+            )
 
 
 class DerivedUnit(Division):
     """Grid or micro-grid: geometry and totals derived from parcels (unless freehand)."""
 
-    geom = polygon_field(null=True, blank=True,
-                         help_text="Derived from the parcels; editable only for a freehand layout.")
-    geom_source = models.CharField(max_length=10, choices=GeomSource.choices,
-                                   default=GeomSource.PARCELS)
-    households = models.PositiveIntegerField(default=0, editable=False,
-                                             help_text="Sum of the buildings inside (derived).")
+    geom = polygon_field(
+        null=True,
+        blank=True,
+        help_text="Derived from the parcels; editable only for a freehand layout.",
+    )
+    geom_source = models.CharField(
+        max_length=10, choices=GeomSource.choices, default=GeomSource.PARCELS
+    )
+    households = models.PositiveIntegerField(
+        default=0, editable=False, help_text="Sum of the buildings inside (derived)."
+    )
     building_count = models.PositiveIntegerField(default=0, editable=False)
 
     class Meta(Division.Meta):
@@ -190,61 +221,79 @@ class DerivedUnit(Division):
 
 @tracked()
 class Grid(DerivedUnit):
-    code = models.CharField("code (15 digits)", max_length=15, unique=True,
-                            validators=[CodeValidator("grid")])
+    code = models.CharField(
+        "code (15 digits)", max_length=15, unique=True, validators=[CodeValidator("grid")]
+    )
     community = models.ForeignKey(Community, on_delete=models.PROTECT, related_name="grids")
 
     class Meta(Division.Meta):
         verbose_name = "grid (网格)"
         indexes = [mercator_index("grid")]
         constraints = [
-            models.CheckConstraint(condition=models.Q(code__regex=code_regex("grid")),
-                                   name="grid_code_format"),
-            models.CheckConstraint(condition=models.Q(geom__isvalid=True), name="grid_geom_valid",
-                                   violation_error_message="grid geometry is not valid"),
+            models.CheckConstraint(
+                condition=models.Q(code__regex=code_regex("grid")), name="grid_code_format"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(geom__isvalid=True),
+                name="grid_geom_valid",
+                violation_error_message="grid geometry is not valid",
+            ),
         ]
 
     @property
     def load_status(self) -> str:
-        return load_status(self.households, lo=settings.GRIDATLAS_GRID_HOUSEHOLDS_MIN,
-                           hi=settings.GRIDATLAS_GRID_HOUSEHOLDS_MAX)
+        return load_status(
+            self.households,
+            lo=settings.GRIDATLAS_GRID_HOUSEHOLDS_MIN,
+            hi=settings.GRIDATLAS_GRID_HOUSEHOLDS_MAX,
+        )
 
     def clean(self):
         if self.community_id:
             check_code_prefix(level="grid", code=self.code, parent_code=self.community.code)
-            outside_parent_error(child=self, parent=self.community, label="grid",
-                                 parent_label="community")
+            outside_parent_error(
+                child=self, parent=self.community, label="grid", parent_label="community"
+            )
 
 
 @tracked()
 class MicroGrid(DerivedUnit):
-    code = models.CharField("code (18 digits)", max_length=18, unique=True,
-                            validators=[CodeValidator("microgrid")])
+    code = models.CharField(
+        "code (18 digits)", max_length=18, unique=True, validators=[CodeValidator("microgrid")]
+    )
     grid = models.ForeignKey(Grid, on_delete=models.PROTECT, related_name="microgrids")
 
     class Meta(Division.Meta):
         verbose_name = "micro-grid (微网格)"
         indexes = [mercator_index("microgrid")]
         constraints = [
-            models.CheckConstraint(condition=models.Q(code__regex=code_regex("microgrid")),
-                                   name="microgrid_code_format"),
-            models.CheckConstraint(condition=models.Q(geom__isvalid=True),
-                                   name="microgrid_geom_valid",
-                                   violation_error_message="micro-grid geometry is not valid"),
+            models.CheckConstraint(
+                condition=models.Q(code__regex=code_regex("microgrid")),
+                name="microgrid_code_format",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(geom__isvalid=True),
+                name="microgrid_geom_valid",
+                violation_error_message="micro-grid geometry is not valid",
+            ),
             # Target of the parcel's composite key: a parcel's micro-grid lies in its grid.
             models.UniqueConstraint(fields=["id", "grid"], name="microgrid_id_grid_unique"),
         ]
 
     @property
     def load_status(self) -> str:
-        return load_status(self.households, lo=settings.GRIDATLAS_MICROGRID_HOUSEHOLDS_MIN,
-                           hi=settings.GRIDATLAS_MICROGRID_HOUSEHOLDS_MAX)
+        return load_status(
+            self.households,
+            lo=settings.GRIDATLAS_MICROGRID_HOUSEHOLDS_MIN,
+            hi=settings.GRIDATLAS_MICROGRID_HOUSEHOLDS_MAX,
+        )
 
     def clean(self):
         if self.grid_id:
             check_code_prefix(level="microgrid", code=self.code, parent_code=self.grid.code)
-            outside_parent_error(child=self, parent=self.grid, label="micro-grid",
-                                 parent_label="grid")
+            outside_parent_error(
+                child=self, parent=self.grid, label="micro-grid", parent_label="grid"
+            )
 
 
 @tracked()
@@ -253,10 +302,12 @@ class Parcel(ValidatedModel):
     micro-grid it belongs to are its only editable attributes in a layout."""
 
     community = models.ForeignKey(Community, on_delete=models.PROTECT, related_name="parcels")
-    grid = models.ForeignKey(Grid, on_delete=models.SET_NULL, null=True, blank=True,
-                             related_name="parcels")
-    micro_grid = models.ForeignKey(MicroGrid, on_delete=models.SET_NULL, null=True, blank=True,
-                                   related_name="parcels")
+    grid = models.ForeignKey(
+        Grid, on_delete=models.SET_NULL, null=True, blank=True, related_name="parcels"
+    )
+    micro_grid = models.ForeignKey(
+        MicroGrid, on_delete=models.SET_NULL, null=True, blank=True, related_name="parcels"
+    )
     geom = models.PolygonField(srid=STORAGE_SRID, validators=[validate_geometry])
     geom_3857 = mercator_copy(models.PolygonField)
     households = models.PositiveIntegerField(default=0, editable=False)
@@ -264,11 +315,17 @@ class Parcel(ValidatedModel):
 
     class Meta:
         verbose_name = "parcel (地块)"
-        indexes = [mercator_index("parcel"), models.Index(fields=["grid"]),
-                   models.Index(fields=["micro_grid"])]
+        indexes = [
+            mercator_index("parcel"),
+            models.Index(fields=["grid"]),
+            models.Index(fields=["micro_grid"]),
+        ]
         constraints = [
-            models.CheckConstraint(condition=models.Q(geom__isvalid=True), name="parcel_geom_valid",
-                                   violation_error_message="parcel geometry is not valid"),
+            models.CheckConstraint(
+                condition=models.Q(geom__isvalid=True),
+                name="parcel_geom_valid",
+                violation_error_message="parcel geometry is not valid",
+            ),
         ]
 
     def __str__(self):
@@ -279,15 +336,25 @@ class Parcel(ValidatedModel):
 
     def clean(self):
         if self.micro_grid_id and self.micro_grid.grid_id != self.grid_id:
-            raise ValidationError({"micro_grid": (
-                f"Micro-grid {self.micro_grid.code} belongs to another grid than this parcel's "
-                f"grid: choose a micro-grid of grid {self.grid.code if self.grid else '(none)'}."
-            )})
+            raise ValidationError(
+                {
+                    "micro_grid": (
+                        f"Micro-grid {self.micro_grid.code} belongs to another grid than this "
+                        f"parcel's grid: choose a micro-grid of grid "
+                        f"{self.grid.code if self.grid else '(none)'}."
+                    )
+                }
+            )
         if self.grid_id and self.grid.community_id != self.community_id:
-            raise ValidationError({"grid": (
-                f"Grid {self.grid.code} belongs to another community: a parcel can only join a "
-                f"grid of its own community {self.community.code}."
-            )})
+            raise ValidationError(
+                {
+                    "grid": (
+                        f"Grid {self.grid.code} belongs to another community: a parcel can only "
+                        f"join a grid of its own community {self.community.code}."
+                    )
+                }
+            )
         if self.community_id and self.geom is not None:
-            outside_parent_error(child=self, parent=self.community, label="parcel",
-                                 parent_label="community")
+            outside_parent_error(
+                child=self, parent=self.community, label="parcel", parent_label="community"
+            )

@@ -1,6 +1,5 @@
 """Where people live: compounds (小区), buildings (楼栋) and addresses (门牌)."""
 
-import pghistory
 from django.contrib.gis.db import models
 from django.core.exceptions import ValidationError
 
@@ -8,7 +7,7 @@ from geo.codes import CodeValidator, check_code_prefix, code_regex
 from geo.geometry import validate_geometry
 from geo.srid import STORAGE_SRID
 
-from .base import ValidatedModel, mercator_copy, mercator_index, point_field, polygon_field
+from .base import ValidatedModel, mercator_copy, mercator_index, point_field
 from .boundaries import Community, Division, Parcel, outside_parent_error, tracked
 
 
@@ -20,48 +19,71 @@ class Xiaoqu(Division):
         WORK_UNIT = "work_unit", "单位小区"
         REDEVELOPED = "redeveloped", "城改小区"
 
-    code = models.CharField("code (15 digits)", max_length=15, unique=True,
-                            validators=[CodeValidator("xiaoqu")])
+    code = models.CharField(
+        "code (15 digits)", max_length=15, unique=True, validators=[CodeValidator("xiaoqu")]
+    )
     community = models.ForeignKey(Community, on_delete=models.PROTECT, related_name="xiaoqus")
     kind = models.CharField(max_length=12, choices=Kind.choices)
-    property_company = models.CharField("property company (物业公司)", max_length=100, blank=True,
-                                        help_text="Blank: no property management.")
-    owners_committee = models.CharField("owners' committee (业委会)", max_length=100, blank=True,
-                                        help_text="Blank: none formed.")
-    party_organisation = models.CharField("party organisation (小区党组织)", max_length=100,
-                                          blank=True, help_text="Blank: none set up.")
+    property_company = models.CharField(
+        "property company (物业公司)",
+        max_length=100,
+        blank=True,
+        help_text="Blank: no property management.",
+    )
+    owners_committee = models.CharField(
+        "owners' committee (业委会)", max_length=100, blank=True, help_text="Blank: none formed."
+    )
+    party_organisation = models.CharField(
+        "party organisation (小区党组织)",
+        max_length=100,
+        blank=True,
+        help_text="Blank: none set up.",
+    )
 
     class Meta(Division.Meta):
         verbose_name = "compound (小区)"
         verbose_name_plural = "compounds (小区)"
         indexes = [mercator_index("xiaoqu")]
         constraints = [
-            models.CheckConstraint(condition=models.Q(code__regex=code_regex("xiaoqu")),
-                                   name="xiaoqu_code_format"),
-            models.CheckConstraint(condition=models.Q(geom__isvalid=True), name="xiaoqu_geom_valid",
-                                   violation_error_message="compound geometry is not valid"),
+            models.CheckConstraint(
+                condition=models.Q(code__regex=code_regex("xiaoqu")), name="xiaoqu_code_format"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(geom__isvalid=True),
+                name="xiaoqu_geom_valid",
+                violation_error_message="compound geometry is not valid",
+            ),
         ]
 
     def clean(self):
         if self.community_id:
             check_code_prefix(level="xiaoqu", code=self.code, parent_code=self.community.code)
-            outside_parent_error(child=self, parent=self.community, label="compound",
-                                 parent_label="community")
+            outside_parent_error(
+                child=self, parent=self.community, label="compound", parent_label="community"
+            )
 
 
 @tracked()
 class Building(ValidatedModel):
     """A footprint with its households: the one place household numbers are typed in."""
 
-    code = models.CharField("code (16 digits)", max_length=16, unique=True,
-                            validators=[CodeValidator("building")])
+    code = models.CharField(
+        "code (16 digits)", max_length=16, unique=True, validators=[CodeValidator("building")]
+    )
     name = models.CharField(max_length=100, help_text="As residents say it, e.g. 3栋")
     community = models.ForeignKey(Community, on_delete=models.PROTECT, related_name="buildings")
-    xiaoqu = models.ForeignKey(Xiaoqu, on_delete=models.SET_NULL, null=True, blank=True,
-                               related_name="buildings")
-    parcel = models.ForeignKey(Parcel, on_delete=models.SET_NULL, null=True, blank=True,
-                               editable=False, related_name="buildings",
-                               help_text="The parcel holding the footprint (set by trigger).")
+    xiaoqu = models.ForeignKey(
+        Xiaoqu, on_delete=models.SET_NULL, null=True, blank=True, related_name="buildings"
+    )
+    parcel = models.ForeignKey(
+        Parcel,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        editable=False,
+        related_name="buildings",
+        help_text="The parcel holding the footprint (set by trigger).",
+    )
     geom = models.PolygonField(srid=STORAGE_SRID, validators=[validate_geometry])
     geom_3857 = mercator_copy(models.PolygonField)
     households = models.PositiveIntegerField(help_text="Registered households (户).")
@@ -73,11 +95,14 @@ class Building(ValidatedModel):
         ordering = ["code"]
         indexes = [mercator_index("building"), models.Index(fields=["parcel"])]
         constraints = [
-            models.CheckConstraint(condition=models.Q(code__regex=code_regex("building")),
-                                   name="building_code_format"),
-            models.CheckConstraint(condition=models.Q(geom__isvalid=True),
-                                   name="building_geom_valid",
-                                   violation_error_message="building geometry is not valid"),
+            models.CheckConstraint(
+                condition=models.Q(code__regex=code_regex("building")), name="building_code_format"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(geom__isvalid=True),
+                name="building_geom_valid",
+                violation_error_message="building geometry is not valid",
+            ),
         ]
 
     def __str__(self):
@@ -89,13 +114,18 @@ class Building(ValidatedModel):
     def clean(self):
         if self.community_id:
             check_code_prefix(level="building", code=self.code, parent_code=self.community.code)
-            outside_parent_error(child=self, parent=self.community, label="building",
-                                 parent_label="community")
+            outside_parent_error(
+                child=self, parent=self.community, label="building", parent_label="community"
+            )
         if self.xiaoqu_id and self.community_id and self.xiaoqu.community_id != self.community_id:
-            raise ValidationError({"xiaoqu": (
-                f"Compound {self.xiaoqu.code} is in another community than the building's "
-                f"community {self.community.code}."
-            )})
+            raise ValidationError(
+                {
+                    "xiaoqu": (
+                        f"Compound {self.xiaoqu.code} is in another community than the building's "
+                        f"community {self.community.code}."
+                    )
+                }
+            )
 
 
 class CompoundAlias(models.Model):
@@ -106,8 +136,9 @@ class CompoundAlias(models.Model):
 
     class Meta:
         verbose_name = "compound alias (小区别名)"
-        constraints = [models.UniqueConstraint(fields=["xiaoqu", "alias"],
-                                               name="compound_alias_unique")]
+        constraints = [
+            models.UniqueConstraint(fields=["xiaoqu", "alias"], name="compound_alias_unique")
+        ]
 
     def __str__(self):
         return self.alias
@@ -118,8 +149,9 @@ class Address(ValidatedModel):
 
     text = models.CharField("address as written", max_length=200)
     normalized = models.CharField("normalised address", max_length=200, db_index=True)
-    building = models.ForeignKey(Building, on_delete=models.CASCADE, null=True, blank=True,
-                                 related_name="addresses")
+    building = models.ForeignKey(
+        Building, on_delete=models.CASCADE, null=True, blank=True, related_name="addresses"
+    )
     geom = point_field()
 
     class Meta:

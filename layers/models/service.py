@@ -18,10 +18,12 @@ class ServiceStation(ValidatedModel):
     name = models.CharField(max_length=100)
     level = models.CharField(max_length=10, choices=Level.choices)
     street = models.ForeignKey(Street, on_delete=models.PROTECT, related_name="stations")
-    community = models.ForeignKey(Community, on_delete=models.PROTECT, null=True, blank=True,
-                                  related_name="stations")
-    xiaoqu = models.ForeignKey(Xiaoqu, on_delete=models.SET_NULL, null=True, blank=True,
-                               related_name="stations")
+    community = models.ForeignKey(
+        Community, on_delete=models.PROTECT, null=True, blank=True, related_name="stations"
+    )
+    xiaoqu = models.ForeignKey(
+        Xiaoqu, on_delete=models.SET_NULL, null=True, blank=True, related_name="stations"
+    )
     address = models.CharField(max_length=200, blank=True)
     opening_hours = models.CharField(max_length=100, blank=True)
     geom = point_field()
@@ -34,11 +36,13 @@ class ServiceStation(ValidatedModel):
         constraints = [
             models.CheckConstraint(
                 name="station_level_parent",
-                condition=(models.Q(level="street")
-                           | models.Q(level="community", community__isnull=False)
-                           | models.Q(level="xiaoqu", xiaoqu__isnull=False)),
+                condition=(
+                    models.Q(level="street")
+                    | models.Q(level="community", community__isnull=False)
+                    | models.Q(level="xiaoqu", xiaoqu__isnull=False)
+                ),
                 violation_error_message="a community centre needs its community and a compound "
-                                        "station its compound",
+                "station its compound",
             ),
         ]
 
@@ -81,8 +85,11 @@ class Pairing(ValidatedModel):
 
     class Meta:
         verbose_name = "pairing (结对共建)"
-        constraints = [models.UniqueConstraint(fields=["unit", "community"],
-                                               name="pairing_unit_community_unique")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["unit", "community"], name="pairing_unit_community_unique"
+            )
+        ]
 
     def __str__(self):
         return f"{self.unit} ↔ {self.community}"
@@ -108,12 +115,15 @@ class Worker(ValidatedModel):
     name = models.CharField(max_length=50)
     phone = models.CharField(max_length=20, blank=True)
     role = models.CharField(max_length=16, choices=Role.choices)
-    grid = models.ForeignKey(Grid, on_delete=models.CASCADE, null=True, blank=True,
-                             related_name="workers")
-    micro_grid = models.ForeignKey(MicroGrid, on_delete=models.CASCADE, null=True, blank=True,
-                                   related_name="workers")
-    building = models.ForeignKey(Building, on_delete=models.CASCADE, null=True, blank=True,
-                                 related_name="workers")
+    grid = models.ForeignKey(
+        Grid, on_delete=models.CASCADE, null=True, blank=True, related_name="workers"
+    )
+    micro_grid = models.ForeignKey(
+        MicroGrid, on_delete=models.CASCADE, null=True, blank=True, related_name="workers"
+    )
+    building = models.ForeignKey(
+        Building, on_delete=models.CASCADE, null=True, blank=True, related_name="workers"
+    )
 
     class Meta:
         verbose_name = "worker (网格员/网格长/楼栋长/志愿者)"
@@ -121,14 +131,13 @@ class Worker(ValidatedModel):
         constraints = [
             models.CheckConstraint(
                 name="worker_one_attachment",
-                condition=(models.Q(grid__isnull=False, micro_grid__isnull=True,
-                                    building__isnull=True)
-                           | models.Q(grid__isnull=True, micro_grid__isnull=False,
-                                      building__isnull=True)
-                           | models.Q(grid__isnull=True, micro_grid__isnull=True,
-                                      building__isnull=False)),
+                condition=(
+                    models.Q(grid__isnull=False, micro_grid__isnull=True, building__isnull=True)
+                    | models.Q(grid__isnull=True, micro_grid__isnull=False, building__isnull=True)
+                    | models.Q(grid__isnull=True, micro_grid__isnull=True, building__isnull=False)
+                ),
                 violation_error_message="attach a worker to exactly one grid, micro-grid or "
-                                        "building",
+                "building",
             ),
         ]
 
@@ -140,8 +149,12 @@ class Worker(ValidatedModel):
         allowed = self.ALLOWED_ATTACHMENTS.get(self.role, set())
         if len(attached) == 1 and not attached <= allowed:
             field = attached.pop()
-            raise ValidationError({field: (
-                f"A {self.get_role_display()} is attached to "
-                f"{' or '.join(sorted(a.replace('_', '-') for a in allowed))}, not a "
-                f"{field.replace('_', '-')}."
-            )})
+            raise ValidationError(
+                {
+                    field: (
+                        f"A {self.get_role_display()} is attached to "
+                        f"{' or '.join(sorted(a.replace('_', '-') for a in allowed))}, not a "
+                        f"{field.replace('_', '-')}."
+                    )
+                }
+            )
