@@ -22,7 +22,7 @@ import pytest
 from django.db import IntegrityError, connection, transaction
 from django.test import override_settings
 
-from layers.models import Building, GeomSource, LoadStatus, MicroGrid
+from layers.models import Building, GeomSource, LoadStatus, MicroGrid, Parcel
 from tests.factories import (
     area_m2,
     box,
@@ -375,3 +375,26 @@ def test_micro_grid_load_status_follows_its_own_band_settings(town, lo, hi, stat
         GRIDATLAS_GRID_HOUSEHOLDS_MAX=0,
     ):
         assert m1.load_status == status
+
+
+def test_totals_typed_in_at_creation_are_ignored():
+    c = hierarchy_make()
+    g = grid_make(community=c, seq=1, households=999)
+    m = microgrid_make(grid=g, seq=1, households=77)
+    p = Parcel.objects.create(
+        community=c, grid=g, micro_grid=m, geom=box(0, 0, 50, 50), households=555, building_count=9
+    )
+    assert totals(fresh(p)) == (0, 0)
+    assert totals(fresh(g)) == (0, 0)
+    assert totals(fresh(m)) == (0, 0)
+
+
+def test_a_new_parcel_claims_the_buildings_it_covers():
+    c = hierarchy_make()
+    g = grid_make(community=c, seq=1)
+    b = building_make(community=c, seq=1, extent=(10, 10, 40, 40), households=33)
+    assert fresh(b).parcel_id is None  # no parcel yet: it counts nowhere
+    p = parcel_make(community=c, extent=(0, 0, 100, 100), grid=g)
+    assert fresh(b).parcel_id == p.pk
+    assert totals(fresh(p)) == (33, 1)
+    assert totals(fresh(g)) == (33, 1)
