@@ -147,5 +147,11 @@ GRIDATLAS_WALK_10MIN_M = env("GRIDATLAS_WALK_10MIN_M", 500.0, float)
 GRIDATLAS_WALK_15MIN_M = env("GRIDATLAS_WALK_15MIN_M", 1000.0, float)
 GRIDATLAS_WALK_DETOUR_FACTOR = env("GRIDATLAS_WALK_DETOUR_FACTOR", 1.3, float)
 
+# The admin map's offline context layer (outlines of streets, communities, grids).
+GRIDATLAS_ADMIN_OUTLINES_MAX_FEATURES = env("GRIDATLAS_ADMIN_OUTLINES_MAX_FEATURES", 600, int)
+GRIDATLAS_ADMIN_OUTLINES_MIN_RESOLUTION_M = env(
+    "GRIDATLAS_ADMIN_OUTLINES_MIN_RESOLUTION_M", 0.05, float
+)
+
 # Registered members per household that a paired unit should reach (the 1:50 rule).
 GRIDATLAS_HOUSEHOLDS_PER_MEMBER = env("GRIDATLAS_HOUSEHOLDS_PER_MEMBER", 50, int)

@@ -8,6 +8,7 @@ Files may hold `{name}` identifier slots; they are filled only from fixed regist
 from functools import cache
 from pathlib import Path
 
+from django.db import connection
 from psycopg import sql
 
 
@@ -16,6 +17,11 @@ def sql_text(path: Path) -> str:
     return path.read_text(encoding="utf-8")
 
 
-def sql_compose(path: Path, **identifiers: str) -> sql.Composed:
-    """The file's statement with its identifier slots filled."""
-    return sql.SQL(sql_text(path)).format(**{k: sql.Identifier(v) for k, v in identifiers.items()})
+def sql_compose(path: Path, **identifiers: str) -> str:
+    """The file's statement with its identifier slots filled, as text: cursor wrappers (Django's
+    debug cursor, pghistory's middleware) expect a string, not a psycopg Composed."""
+    connection.ensure_connection()
+    composed = sql.SQL(sql_text(path)).format(
+        **{k: sql.Identifier(v) for k, v in identifiers.items()}
+    )
+    return composed.as_string(connection.connection)

@@ -103,6 +103,15 @@ def test_clean_city_breaks_no_structural_rule(small_city):
 
 
 @pytest.mark.django_db
+def test_rules_run_inside_a_history_context_as_in_a_request(small_city):
+    # pghistory's request middleware wraps the cursor and reads the SQL as a string.
+    import pghistory
+
+    with pghistory.context(user=None, url="/check"):
+        assert [v for v in boundary_violations() if v.rule in STRUCTURAL] == []
+
+
+@pytest.mark.django_db
 def test_grids_tile_each_community_exactly(small_city):
     # Uncovered and doubly covered area per community, in m² (EPSG:4547), computed by PostGIS.
     rows = _fetch("""

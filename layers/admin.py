@@ -1,0 +1,387 @@
+"""The admin for every layer, sized for the `city` dataset (150,000 buildings, 12,000 grids).
+
+- Foreign keys are autocomplete fields (search over AJAX): a <select> of every building or
+  community would be megabytes of HTML.
+- Sidebar filters never list a big table either: "district" filters by code prefix (a code names
+  its whole ancestry), so it offers 13 choices where a community filter would offer 1,430.
+- Derived columns (households, building counts, a building's parcel, the EPSG:3857 copy) are
+  shown read-only or not at all; a grid's polygon is read-only unless its layout is freehand.
+- Maps use OfflineMapWidget: vendored OpenLayers and an outline base layer, nothing from the
+  internet.
+"""
+
+from urllib.parse import urlencode
+
+from django import forms
+from django.conf import settings
+from django.contrib import admin
+from django.contrib.gis.admin import GISModelAdmin
+from django.db.models import Count, Sum
+from django.urls import reverse
+from django.utils.html import format_html
+
+from layers.models import (
+    Address,
+    Building,
+    Community,
+    CompoundAlias,
+    District,
+    GeomSource,
+    Grid,
+    LoadStatus,
+    MicroGrid,
+    Pairing,
+    Parcel,
+    SentDownUnit,
+    ServiceStation,
+    Street,
+    Worker,
+    Xiaoqu,
+)
+from layers.widgets import OfflineMapWidget
+
+admin.site.site_header = "网格一张图 GridAtlas"
+admin.site.site_title = "GridAtlas 管理"
+admin.site.index_title = "数据管理 (data management)"
+
+
+# --- filters -------------------------------------------------------------------------------------
+
+
+class DistrictFilter(admin.SimpleListFilter):
+    """Rows inside one district, by code prefix. Subclasses name the code column to test."""
+
+    title = "district (区)"
+    parameter_name = "district"
+    code_field = "code"
+
+    def lookups(self, request, model_admin):
+        return [
+            (code, f"{name} {code}")
+            for code, name in District.objects.order_by("code").values_list("code", "name")
+        ]
+
+    def queryset(self, request, queryset):
+        if not self.value():
+            return queryset
+        return queryset.filter(**{f"{self.code_field}__startswith": self.value()})
+
+
+def district_filter(code_field: str) -> type[DistrictFilter]:
+    return type("DistrictFilter", (DistrictFilter,), {"code_field": code_field})
+
+
+class LoadStatusFilter(admin.SimpleListFilter):
+    """Households below, inside or above the unit's band (settings, read at request time)."""
+
+    title = "load (户数负荷)"
+    parameter_name = "load"
+
+    def lookups(self, request, model_admin):
+        self.band = model_admin.load_band()
+        return LoadStatus.choices
+
+    def queryset(self, request, queryset):
+        lo, hi = self.band
+        return {
+            LoadStatus.UNDER: queryset.filter(households__lt=lo),
+            LoadStatus.OK: queryset.filter(households__gte=lo, households__lte=hi),
+            LoadStatus.OVER: queryset.filter(households__gt=hi),
+        }.get(self.value(), queryset)
+
+
+class MissingOrganisationFilter(admin.SimpleListFilter):
+    """Compounds lacking an organisation (DESIGN.md: organisation coverage)."""
+
+    title = "missing (缺少)"
+    parameter_name = "missing"
+    FIELDS = {
+        "property_company": "no property company (无物业)",
+        "owners_committee": "no owners' committee (无业委会)",
+        "party_organisation": "no party organisation (无小区党组织)",
+    }
+
+    def lookups(self, request, model_admin):
+        return list(self.FIELDS.items())
+
+    def queryset(self, request, queryset):
+        if self.value() in self.FIELDS:
+            return queryset.filter(**{self.value(): ""})
+        return queryset
+
+
+# --- shared bases --------------------------------------------------------------------------------
+
+
+class MapAdmin(GISModelAdmin):
+    """Geometry fields edited on the offline map; a link to the row's boundary history."""
+
+    gis_widget = OfflineMapWidget
+    list_per_page = 50
+    # Read-only displays that mean nothing before the row exists: left off the add page.
+    not_on_add_page = ("history", "households", "building_count", "load", "parcel")
+
+    def get_fields(self, request, obj=None):
+        fields = super().get_fields(request, obj)
+        if obj is None:
+            fields = [f for f in fields if f not in self.not_on_add_page]
+        return fields
+
+    @admin.display(description="history (变更历史)")
+    def history(self, obj):
+        """The row's pghistory events (who changed what, when), in pghistory's admin."""
+        if obj is None or obj.pk is None:
+            return "—"
+        url = reverse("admin:pghistory_events_changelist")
+        # method=tracks: the events of this row only (obj alone lists every event).
+        query = urlencode({"obj": f"{obj._meta.label_lower}:{obj.pk}", "method": "tracks"})
+        return format_html('<a href="{}?{}">events</a>', url, query)
+
+
+class DivisionAdmin(MapAdmin):
+    list_display = ("code", "name")
+    search_fields = ("code", "name")
+    readonly_fields = ("history",)
+
+
+class DerivedUnitForm(forms.ModelForm):
+    def clean(self):
+        cleaned = super().clean()
+        geom_field = self.fields.get("geom")
+        if (
+            self.instance._state.adding
+            and geom_field is not None
+            and not geom_field.disabled
+            and cleaned.get("geom")
+            and cleaned.get("geom_source") == GeomSource.PARCELS
+        ):
+            self.add_error(
+                "geom",
+                "A layout derived from parcels takes its polygon from its "
+                "parcels: clear the drawing, or choose geom source "
+                "'freehand' to keep it.",
+            )
+        return cleaned
+
+
+class DerivedUnitAdmin(DivisionAdmin):
+    """Grid and micro-grid: polygon and totals derived from parcels, load against its band."""
+
+    form = DerivedUnitForm
+    band_settings = ("", "")  # names of the MIN and MAX household settings
+    list_filter = (LoadStatusFilter, "geom_source", district_filter("code"))
+    readonly_fields = ("households", "building_count", "load", "history")
+    show_full_result_count = False
+
+    def load_band(self) -> tuple[int, int]:
+        lo, hi = self.band_settings
+        return getattr(settings, lo), getattr(settings, hi)
+
+    @admin.display(description="load (负荷)", ordering="households")
+    def load(self, obj):
+        lo, hi = self.load_band()
+        status = LoadStatus(obj.load_status)
+        return format_html(
+            '<span class="ga-load ga-load-{}" title="band {}–{}">{}</span>',
+            status.value,
+            lo,
+            hi,
+            status.label,
+        )
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        form = super().get_form(request, obj, change=change, **kwargs)
+        geom = form.base_fields.get("geom")
+        if geom is not None and obj is not None and obj.geom_source != GeomSource.FREEHAND:
+            # The form class is built per request, so changing its field touches no other form.
+            geom.disabled = True
+            geom.help_text = (
+                "Derived from the parcels (read-only): reassign parcels to change "
+                "it, or set geom source to 'freehand'."
+            )
+        return form
+
+
+# --- divisions and parcels -----------------------------------------------------------------------
+
+
+@admin.register(District)
+class DistrictAdmin(DivisionAdmin):
+    pass
+
+
+@admin.register(Street)
+class StreetAdmin(DivisionAdmin):
+    list_display = ("code", "name", "district")
+    list_select_related = ("district",)
+    list_filter = (district_filter("code"),)
+    autocomplete_fields = ("district",)
+
+
+@admin.register(Community)
+class CommunityAdmin(DivisionAdmin):
+    list_display = ("code", "name", "street", "urban_rural_code")
+    list_select_related = ("street",)
+    list_filter = (district_filter("code"), "urban_rural_code")
+    autocomplete_fields = ("street",)
+
+
+@admin.register(Grid)
+class GridAdmin(DerivedUnitAdmin):
+    list_display = (
+        "code",
+        "name",
+        "community",
+        "households",
+        "building_count",
+        "load",
+        "geom_source",
+    )
+    list_select_related = ("community",)
+    autocomplete_fields = ("community",)
+    band_settings = ("GRIDATLAS_GRID_HOUSEHOLDS_MIN", "GRIDATLAS_GRID_HOUSEHOLDS_MAX")
+
+
+@admin.register(MicroGrid)
+class MicroGridAdmin(DerivedUnitAdmin):
+    list_display = ("code", "name", "grid", "households", "building_count", "load", "geom_source")
+    list_select_related = ("grid",)
+    autocomplete_fields = ("grid",)
+    band_settings = ("GRIDATLAS_MICROGRID_HOUSEHOLDS_MIN", "GRIDATLAS_MICROGRID_HOUSEHOLDS_MAX")
+
+
+@admin.register(Parcel)
+class ParcelAdmin(MapAdmin):
+    list_display = ("id", "community", "grid", "micro_grid", "households", "building_count")
+    list_select_related = ("community", "grid", "micro_grid")
+    # A parcel in no grid is a gap in the layout.
+    list_filter = (
+        district_filter("community__code"),
+        ("grid", admin.EmptyFieldListFilter),
+        ("micro_grid", admin.EmptyFieldListFilter),
+    )
+    search_fields = ("community__code", "community__name", "grid__code", "micro_grid__code")
+    autocomplete_fields = ("community", "grid", "micro_grid")
+    readonly_fields = ("households", "building_count", "history")
+    show_full_result_count = False
+
+
+# --- compounds, buildings, addresses -------------------------------------------------------------
+
+
+class CompoundAliasInline(admin.TabularInline):
+    model = CompoundAlias
+    extra = 1
+
+
+@admin.register(Xiaoqu)
+class XiaoquAdmin(DivisionAdmin):
+    list_display = (
+        "code",
+        "name",
+        "community",
+        "kind",
+        "property_company",
+        "owners_committee",
+        "party_organisation",
+    )
+    list_select_related = ("community",)
+    list_filter = ("kind", MissingOrganisationFilter, district_filter("code"))
+    search_fields = ("code", "name", "aliases__alias")
+    autocomplete_fields = ("community",)
+    inlines = (CompoundAliasInline,)
+
+
+@admin.register(Building)
+class BuildingAdmin(MapAdmin):
+    list_display = ("code", "name", "community", "xiaoqu", "households", "units", "floors")
+    list_select_related = ("community", "xiaoqu")
+    list_filter = (district_filter("code"), ("xiaoqu", admin.EmptyFieldListFilter))
+    search_fields = ("code", "name", "xiaoqu__name")
+    autocomplete_fields = ("community", "xiaoqu")
+    readonly_fields = ("parcel", "history")
+    show_full_result_count = False
+
+
+@admin.register(CompoundAlias)
+class CompoundAliasAdmin(admin.ModelAdmin):
+    list_display = ("alias", "xiaoqu")
+    list_select_related = ("xiaoqu",)
+    search_fields = ("alias", "xiaoqu__code", "xiaoqu__name")
+    autocomplete_fields = ("xiaoqu",)
+
+
+@admin.register(Address)
+class AddressAdmin(MapAdmin):
+    list_display = ("text", "normalized", "building")
+    list_select_related = ("building",)
+    search_fields = ("text", "normalized", "building__code")
+    autocomplete_fields = ("building",)
+    show_full_result_count = False
+
+
+# --- stations, units, pairings, workers ----------------------------------------------------------
+
+
+@admin.register(ServiceStation)
+class ServiceStationAdmin(MapAdmin):
+    list_display = ("name", "level", "street", "community", "xiaoqu")
+    list_select_related = ("street", "community", "xiaoqu")
+    list_filter = ("level", district_filter("street__code"))
+    search_fields = ("name", "address", "street__name", "community__name", "xiaoqu__name")
+    autocomplete_fields = ("street", "community", "xiaoqu")
+
+
+class PairingInline(admin.TabularInline):
+    model = Pairing
+    extra = 1
+    autocomplete_fields = ("community",)
+
+
+@admin.register(SentDownUnit)
+class SentDownUnitAdmin(MapAdmin):
+    list_display = ("name", "kind", "paired_communities", "registered_members")
+    list_filter = ("kind",)
+    search_fields = ("name", "address")
+    inlines = (PairingInline,)
+
+    def get_queryset(self, request):
+        return (
+            super()
+            .get_queryset(request)
+            .annotate(
+                n_paired=Count("pairings", distinct=True),
+                n_members=Sum("pairings__registered_members"),
+            )
+        )
+
+    @admin.display(description="paired communities (结对社区)", ordering="n_paired")
+    def paired_communities(self, obj):
+        return obj.n_paired
+
+    @admin.display(description="registered members (报到党员)", ordering="n_members")
+    def registered_members(self, obj):
+        return obj.n_members or 0
+
+
+@admin.register(Pairing)
+class PairingAdmin(admin.ModelAdmin):
+    list_display = ("unit", "community", "since", "registered_members")
+    list_select_related = ("unit", "community")
+    list_filter = ("unit__kind", district_filter("community__code"))
+    search_fields = ("unit__name", "community__code", "community__name")
+    autocomplete_fields = ("unit", "community")
+    date_hierarchy = "since"
+
+
+@admin.register(Worker)
+class WorkerAdmin(admin.ModelAdmin):
+    list_display = ("name", "role", "attached_to", "phone")
+    list_select_related = ("grid", "micro_grid", "building")
+    list_filter = ("role",)
+    search_fields = ("name", "phone", "grid__code", "micro_grid__code", "building__code")
+    autocomplete_fields = ("grid", "micro_grid", "building")
+
+    @admin.display(description="attached to (所属)")
+    def attached_to(self, obj):
+        return obj.grid or obj.micro_grid or obj.building

@@ -1,0 +1,167 @@
+"""The site's own pages: the landing page and its figures, /healthz, and the admin's offline map
+as a browser sees it (Debian's Chromium, no request leaving localhost)."""
+
+import re
+from urllib.parse import urlsplit
+
+import pytest
+from django.conf import settings as django_settings
+from django.contrib.auth import get_user_model
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from layers.models import (
+    Building,
+    Community,
+    District,
+    Grid,
+    MicroGrid,
+    SentDownUnit,
+    ServiceStation,
+    Street,
+    Xiaoqu,
+)
+from layers.selectors.summary import city_summary
+from tests.admin_world import world_make
+from tests.conftest import CHROMIUM_ARGS
+
+
+@pytest.fixture(autouse=True)
+def fast_passwords(settings):
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+def figure(html: str, key: str) -> str:
+    """The number shown in the landing page's figure tile `key`."""
+    match = re.search(rf'data-key="{key}">\s*<span class="figure-value">([^<]*)</span>', html)
+    assert match, f"no figure {key}"
+    return match.group(1)
+
+
+@pytest.mark.django_db
+def test_city_summary_counts_every_layer_in_one_query(django_assert_num_queries):
+    w = world_make()
+    with django_assert_num_queries(1):
+        s = city_summary()
+    assert (s.districts, s.streets, s.communities) == (
+        District.objects.count(),
+        Street.objects.count(),
+        Community.objects.count(),
+    )
+    assert (s.grids, s.microgrids, s.xiaoqus, s.buildings) == (
+        Grid.objects.count(),
+        MicroGrid.objects.count(),
+        Xiaoqu.objects.count(),
+        Building.objects.count(),
+    )
+    assert (s.stations, s.units) == (ServiceStation.objects.count(), SentDownUnit.objects.count())
+    assert s.households >= 230  # the world's three buildings: 120 + 80 + 30
+    assert s.communities_unpaired == Community.objects.filter(pairings__isnull=True).count()
+    assert w.unpaired.pairings.count() == 0 and s.communities_unpaired >= 1
+
+
+@pytest.mark.django_db
+def test_landing_page_shows_the_figures(client):
+    world_make()
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get("/")
+    assert response.status_code == 200
+    # One statement reads the layers (the savepoint of ATOMIC_REQUESTS and pghistory's context
+    # are prefixed to statements of their own).
+    reads = [q["sql"] for q in queries.captured_queries if "layers_" in q["sql"]]
+    assert len(reads) == 1, reads
+    html = response.content.decode()
+    assert "<title>网格一张图 GridAtlas</title>" in html
+    s = city_summary()
+    assert figure(html, "buildings") == f"{s.buildings:,}"
+    assert figure(html, "households") == f"{s.households:,}"
+    assert figure(html, "communities_unpaired") == str(s.communities_unpaired)
+    for label in ("网格", "微网格", "小区", "楼栋", "户数", "下沉单位", "未结对社区"):
+        assert f"{label}<small>" in html
+    assert 'href="/admin/"' in html and 'href="/healthz"' in html
+    assert "区划代码：Vonng/adcode, NBS 2016 (CC BY 4.0)" in html
+    assert "地图即将上线" in html
+    # Nothing from the internet: every asset is a same-origin path.
+    assets = re.findall(r'<(?:link|script|img)\b[^>]*(?:href|src)="([^"]+)"', html)
+    assert assets and all(a.startswith("/static/") for a in assets), assets
+
+
+@pytest.mark.django_db
+def test_healthz_reports_postgis(client):
+    response = client.get(reverse("healthz"))
+    assert response.status_code == 200
+    assert response["Content-Type"] == "application/json"
+    body = response.json()
+    assert body["status"] == "ok"
+    assert "PostgreSQL" in body["postgresql"]
+    assert re.search(r'POSTGIS="3\.\d+', body["postgis"]), body["postgis"]
+
+
+LOCAL_HOSTS = {"localhost", "127.0.0.1", "::1"}
+
+
+@pytest.mark.browser
+@pytest.mark.slow
+@pytest.mark.django_db(transaction=True)
+def test_grid_change_page_draws_an_offline_map(live_server, client, chromium_path, artifacts_dir):
+    from playwright.sync_api import sync_playwright
+
+    # All database work happens before Playwright starts its event loop (Django refuses the
+    # ORM inside one).
+    world = world_make()
+    admin = get_user_model().objects.create_superuser("mapper", "m@example.invalid", "pw-map-1")
+    client.force_login(admin)
+    session = client.cookies[django_settings.SESSION_COOKIE_NAME].value
+    grid_url = live_server.url + reverse("admin:layers_grid_change", args=[world.grid.pk])
+
+    requests: list[str] = []
+    problems: list[str] = []
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=chromium_path, args=CHROMIUM_ARGS)
+        try:
+            context = browser.new_context(viewport={"width": 1280, "height": 1000}, locale="zh-CN")
+            context.add_cookies(
+                [
+                    {
+                        "name": django_settings.SESSION_COOKIE_NAME,
+                        "value": session,
+                        "url": live_server.url,
+                    }
+                ]
+            )
+            page = context.new_page()
+            page.on("request", lambda r: requests.append(r.url))
+            page.on("console", lambda m: m.type == "error" and problems.append(m.text))
+            page.on("pageerror", lambda e: problems.append(str(e)))
+
+            page.goto(live_server.url + "/")
+            assert page.locator("h1").inner_text() == "网格一张图 GridAtlas"
+            page.screenshot(path=artifacts_dir / "landing.png", full_page=True)
+
+            with page.expect_response(lambda r: "/admin-context/outlines.geojson" in r.url) as got:
+                page.goto(grid_url)
+            assert got.value.status == 200
+            viewport = page.locator("#id_geom_map .ol-viewport")
+            viewport.wait_for(state="visible")
+            assert page.locator("#id_geom_map canvas").count() >= 1
+            # The outline layer drew the street, community and both grids around this one.
+            page.wait_for_function(
+                "Number(document.getElementById('id_geom_map').dataset.outlines) >= 4"
+            )
+            assert page.evaluate("geodjango_geom.featureCollection.getLength()") == 1
+            assert page.evaluate("geodjango_geom.interactions.modify.getActive()") is False
+            page.wait_for_timeout(300)  # let the last frame paint before the picture
+            page.screenshot(path=artifacts_dir / "admin_grid_change.png", full_page=True)
+            viewport.screenshot(path=artifacts_dir / "admin_grid_map.png")
+        finally:
+            browser.close()
+
+    assert not problems, problems
+    outside = [
+        u
+        for u in requests
+        if urlsplit(u).scheme not in ("data", "blob") and urlsplit(u).hostname not in LOCAL_HOSTS
+    ]
+    assert not outside, f"requests left localhost: {outside}"
+    assert any("/static/vendor/ol/ol.js" in u for u in requests)
