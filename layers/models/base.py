@@ -7,6 +7,7 @@ from django.contrib.gis.db.models.functions import Transform
 from django.contrib.postgres.indexes import GistIndex
 from django.db import transaction
 
+from geo.codes import code_regex
 from geo.geometry import validate_geometry
 from geo.srid import STORAGE_SRID, WEB_MERCATOR_SRID
 
@@ -70,3 +71,19 @@ def polygon_field(**kw):
 
 def point_field(**kw):
     return models.PointField(srid=STORAGE_SRID, validators=[validate_geometry], **kw)
+
+
+def coded_geometry_constraints(level: str, *, label: str) -> list:
+    """The database's own guard for a coded spatial table, whatever path writes to it: the
+    code's format (geo.codes) and an OGC-valid geometry. Named <level>_code_format and
+    <level>_geom_valid."""
+    return [
+        models.CheckConstraint(
+            condition=models.Q(code__regex=code_regex(level)), name=f"{level}_code_format"
+        ),
+        models.CheckConstraint(
+            condition=models.Q(geom__isvalid=True),
+            name=f"{level}_geom_valid",
+            violation_error_message=f"{label} geometry is not valid",
+        ),
+    ]

@@ -14,11 +14,17 @@ from django.contrib.gis.db import models
 from django.contrib.gis.gdal import GDALException
 from django.core.exceptions import ValidationError
 
-from geo.codes import CodeValidator, check_code_prefix, code_regex
+from geo.codes import CodeValidator, check_code_prefix
 from geo.geometry import validate_geometry
 from geo.srid import STORAGE_SRID, to_metric, transformed
 
-from .base import ValidatedModel, mercator_copy, mercator_index, polygon_field
+from .base import (
+    ValidatedModel,
+    coded_geometry_constraints,
+    mercator_copy,
+    mercator_index,
+    polygon_field,
+)
 
 
 def tracked(*, exclude=("geom_3857",)):
@@ -113,14 +119,7 @@ class District(Division):
         verbose_name = "district (区)"
         indexes = [mercator_index("district")]
         constraints = [
-            models.CheckConstraint(
-                condition=models.Q(code__regex=code_regex("district")), name="district_code_format"
-            ),
-            models.CheckConstraint(
-                condition=models.Q(geom__isvalid=True),
-                name="district_geom_valid",
-                violation_error_message="district geometry is not valid",
-            ),
+            *coded_geometry_constraints("district", label="district"),
         ]
 
 
@@ -135,14 +134,7 @@ class Street(Division):
         verbose_name = "street (街道)"
         indexes = [mercator_index("street")]
         constraints = [
-            models.CheckConstraint(
-                condition=models.Q(code__regex=code_regex("street")), name="street_code_format"
-            ),
-            models.CheckConstraint(
-                condition=models.Q(geom__isvalid=True),
-                name="street_geom_valid",
-                violation_error_message="street geometry is not valid",
-            ),
+            *coded_geometry_constraints("street", label="street"),
         ]
 
     def clean(self):
@@ -167,15 +159,7 @@ class Community(Division):
         verbose_name_plural = "communities (社区)"
         indexes = [mercator_index("community")]
         constraints = [
-            models.CheckConstraint(
-                condition=models.Q(code__regex=code_regex("community")),
-                name="community_code_format",
-            ),
-            models.CheckConstraint(
-                condition=models.Q(geom__isvalid=True),
-                name="community_geom_valid",
-                violation_error_message="community geometry is not valid",
-            ),
+            *coded_geometry_constraints("community", label="community"),
         ]
 
     def clean(self):
@@ -230,14 +214,7 @@ class Grid(DerivedUnit):
         verbose_name = "grid (网格)"
         indexes = [mercator_index("grid")]
         constraints = [
-            models.CheckConstraint(
-                condition=models.Q(code__regex=code_regex("grid")), name="grid_code_format"
-            ),
-            models.CheckConstraint(
-                condition=models.Q(geom__isvalid=True),
-                name="grid_geom_valid",
-                violation_error_message="grid geometry is not valid",
-            ),
+            *coded_geometry_constraints("grid", label="grid"),
         ]
 
     @property
@@ -267,15 +244,7 @@ class MicroGrid(DerivedUnit):
         verbose_name = "micro-grid (微网格)"
         indexes = [mercator_index("microgrid")]
         constraints = [
-            models.CheckConstraint(
-                condition=models.Q(code__regex=code_regex("microgrid")),
-                name="microgrid_code_format",
-            ),
-            models.CheckConstraint(
-                condition=models.Q(geom__isvalid=True),
-                name="microgrid_geom_valid",
-                violation_error_message="micro-grid geometry is not valid",
-            ),
+            *coded_geometry_constraints("microgrid", label="micro-grid"),
             # Target of the parcel's composite key: a parcel's micro-grid lies in its grid.
             models.UniqueConstraint(fields=["id", "grid"], name="microgrid_id_grid_unique"),
         ]

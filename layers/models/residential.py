@@ -3,11 +3,17 @@
 from django.contrib.gis.db import models
 from django.core.exceptions import ValidationError
 
-from geo.codes import CodeValidator, check_code_prefix, code_regex
+from geo.codes import CodeValidator, check_code_prefix
 from geo.geometry import validate_geometry
 from geo.srid import STORAGE_SRID
 
-from .base import ValidatedModel, mercator_copy, mercator_index, point_field
+from .base import (
+    ValidatedModel,
+    coded_geometry_constraints,
+    mercator_copy,
+    mercator_index,
+    point_field,
+)
 from .boundaries import Community, Division, Parcel, outside_parent_error, tracked
 
 
@@ -45,14 +51,7 @@ class Xiaoqu(Division):
         verbose_name_plural = "compounds (小区)"
         indexes = [mercator_index("xiaoqu")]
         constraints = [
-            models.CheckConstraint(
-                condition=models.Q(code__regex=code_regex("xiaoqu")), name="xiaoqu_code_format"
-            ),
-            models.CheckConstraint(
-                condition=models.Q(geom__isvalid=True),
-                name="xiaoqu_geom_valid",
-                violation_error_message="compound geometry is not valid",
-            ),
+            *coded_geometry_constraints("xiaoqu", label="compound"),
         ]
 
     def clean(self):
@@ -95,14 +94,7 @@ class Building(ValidatedModel):
         ordering = ["code"]
         indexes = [mercator_index("building"), models.Index(fields=["parcel"])]
         constraints = [
-            models.CheckConstraint(
-                condition=models.Q(code__regex=code_regex("building")), name="building_code_format"
-            ),
-            models.CheckConstraint(
-                condition=models.Q(geom__isvalid=True),
-                name="building_geom_valid",
-                violation_error_message="building geometry is not valid",
-            ),
+            *coded_geometry_constraints("building", label="building"),
         ]
 
     def __str__(self):

@@ -47,6 +47,25 @@ SCALES = {
 }
 
 
+PLAN_TABLES = (
+    "districts",
+    "streets",
+    "communities",
+    "grids",
+    "microgrids",
+    "parcels",
+    "xiaoqus",
+    "aliases",
+    "buildings",
+    "addresses",
+    "stations",
+    "units",
+    "pairings",
+    "workers",
+    "defects",
+)
+
+
 @dataclass
 class CityPlan:
     scale: str
@@ -72,23 +91,7 @@ class CityPlan:
     def digest(self) -> str:
         """A hash of every record and geometry: equal digests mean identical cities."""
         h = hashlib.sha256()
-        for name in (
-            "districts",
-            "streets",
-            "communities",
-            "grids",
-            "microgrids",
-            "parcels",
-            "xiaoqus",
-            "aliases",
-            "buildings",
-            "addresses",
-            "stations",
-            "units",
-            "pairings",
-            "workers",
-            "defects",
-        ):
+        for name in PLAN_TABLES:
             for rec in getattr(self, name):
                 for k in sorted(rec):
                     v = rec[k]

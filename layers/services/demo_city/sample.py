@@ -13,26 +13,10 @@ from pathlib import Path
 
 import shapely
 
+from .plan import PLAN_TABLES as TABLES
 from .plan import CityPlan
 
 SAMPLE_PATH = Path(__file__).resolve().parents[3] / "fixtures" / "sample" / "tiny_city.json"
-TABLES = (
-    "districts",
-    "streets",
-    "communities",
-    "grids",
-    "microgrids",
-    "parcels",
-    "xiaoqus",
-    "aliases",
-    "buildings",
-    "addresses",
-    "stations",
-    "units",
-    "pairings",
-    "workers",
-    "defects",
-)
 
 
 def plan_dump(plan: CityPlan, path: Path, *, srid: int) -> None:
