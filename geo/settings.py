@@ -51,6 +51,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # Records who made each change into the history tables (pghistory context).
     "pghistory.middleware.HistoryMiddleware",
+    "geo.errors.DomainErrorMiddleware",
 ]
 
 ROOT_URLCONF = "geo.urls"
@@ -152,6 +153,11 @@ GRIDATLAS_ADMIN_OUTLINES_MAX_FEATURES = env("GRIDATLAS_ADMIN_OUTLINES_MAX_FEATUR
 GRIDATLAS_ADMIN_OUTLINES_MIN_RESOLUTION_M = env(
     "GRIDATLAS_ADMIN_OUTLINES_MIN_RESOLUTION_M", 0.05, float
 )
+
+# Vector tiles.
+GRIDATLAS_TILE_MAX_BYTES = env("GRIDATLAS_TILE_MAX_BYTES", 500_000, int)
+GRIDATLAS_TILE_STATEMENT_TIMEOUT_MS = env("GRIDATLAS_TILE_STATEMENT_TIMEOUT_MS", 5_000, int)
+GRIDATLAS_TILE_CACHE_MAX_AGE_S = env("GRIDATLAS_TILE_CACHE_MAX_AGE_S", 60, int)
 
 # Registered members per household that a paired unit should reach (the 1:50 rule).
 GRIDATLAS_HOUSEHOLDS_PER_MEMBER = env("GRIDATLAS_HOUSEHOLDS_PER_MEMBER", 50, int)

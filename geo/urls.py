@@ -1,5 +1,5 @@
 from django.contrib import admin
-from django.urls import path
+from django.urls import include, path
 
 from geo import views
 from layers import admin_views
@@ -10,4 +10,5 @@ urlpatterns = [
     # The offline base layer of the admin's map widgets (staff only).
     path("admin-context/outlines.geojson", admin_views.outlines, name="admin_outlines"),
     path("admin/", admin.site.urls),
+    path("", include("tiles.urls")),
 ]

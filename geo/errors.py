@@ -1,0 +1,45 @@
+"""Domain errors, mapped to HTTP once (DomainErrorMiddleware): views raise, never build 4xx by
+hand, and every error says what is wrong and what to do next."""
+
+from django.http import JsonResponse
+
+
+class DomainError(Exception):
+    status = 400
+
+    def __init__(self, message: str):
+        super().__init__(message)
+        self.message = message
+
+
+class BadRequest(DomainError):
+    status = 400
+
+
+class NotFound(DomainError):
+    status = 404
+
+
+class Unavailable(DomainError):
+    status = 503
+
+
+class TileOutOfRange(NotFound):
+    """z/x/y outside the layer's zooms or the tile grid."""
+
+
+class UnknownLayer(NotFound):
+    """A layer key that the tile registry does not have."""
+
+
+class DomainErrorMiddleware:
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        return self.get_response(request)
+
+    def process_exception(self, request, exception):
+        if isinstance(exception, DomainError):
+            return JsonResponse({"error": exception.message}, status=exception.status)
+        return None

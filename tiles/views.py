@@ -1,0 +1,74 @@
+"""Tile, TileJSON and style endpoints: parse, call one function, render."""
+
+import hashlib
+
+from django.conf import settings
+from django.http import HttpResponse, JsonResponse
+from django.views.decorators.http import require_GET
+
+from geo.errors import TileOutOfRange, UnknownLayer
+
+from .coords import TileCoord
+from .registry import COMPOSITE, layers_for
+from .render import tile_render
+from .tilejson import style, tilejson
+
+MVT_CONTENT_TYPE = "application/vnd.mapbox-vector-tile"
+
+
+def _layers_or_404(key: str):
+    layers = layers_for(key)
+    if not layers:
+        raise UnknownLayer(f"no tile layer {key!r}; see /tiles/style.json for the layers")
+    return layers
+
+
+@require_GET
+def tile(request, layer: str, z: str, x: str, y: str):
+    layers = _layers_or_404(layer)
+    coord = TileCoord.parse(z, x, y)
+    if coord.z > max(la.maxzoom for la in layers):
+        # 404, not 204: MapLibre then overzooms the parent tile.
+        raise TileOutOfRange(f"{layer} is cut down to zoom {max(la.maxzoom for la in layers)}")
+    rendered = tile_render(coord=coord, layers=layers, droppable=layer == COMPOSITE)
+    headers = {
+        "Cache-Control": f"public, max-age={settings.GRIDATLAS_TILE_CACHE_MAX_AGE_S}",
+        "Access-Control-Allow-Origin": "*",
+    }
+    if rendered.dropped:
+        headers["X-Tile-Dropped-Layers"] = ",".join(rendered.dropped)
+    if not rendered.data:
+        return HttpResponse(status=204, headers=headers)
+    etag = '"' + hashlib.md5(rendered.data, usedforsecurity=False).hexdigest() + '"'
+    headers["ETag"] = etag
+    if etag in [t.strip() for t in request.headers.get("If-None-Match", "").split(",")]:
+        return HttpResponse(status=304, headers=headers)
+    return HttpResponse(rendered.data, content_type=MVT_CONTENT_TYPE, headers=headers)
+
+
+def _base_url(request) -> str:
+    return f"{request.scheme}://{request.get_host()}"
+
+
+@require_GET
+def tilejson_view(request, layer: str):
+    _layers_or_404(layer)
+    return JsonResponse(
+        tilejson(key=layer, base_url=_base_url(request)), json_dumps_params={"ensure_ascii": False}
+    )
+
+
+@require_GET
+def style_view(request):
+    return JsonResponse(
+        style(base_url=_base_url(request)), json_dumps_params={"ensure_ascii": False}
+    )
+
+
+@require_GET
+def glyphs(request, fontstack: str, glyph_range: str):
+    """No glyph PBFs are served: a 404 makes MapLibre GL JS draw the range with local fonts, so
+    labels need no font server and nothing from the internet."""
+    return JsonResponse(
+        {"error": "GridAtlas serves no glyph ranges; labels use local fonts"}, status=404
+    )
