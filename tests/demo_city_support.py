@@ -11,6 +11,8 @@ from layers.services.demo_city import city_load, city_plan
 from layers.services.demo_city.defects import defects_apply
 from layers.services.demo_city.load import HISTORY_TABLES, LAYER_TABLES
 
+DERIVED_TABLES = ["tiles_cache"]  # emptied with the layers (TRUNCATE fires no purge trigger)
+
 WUHAN = (114.30, 30.59)
 
 
@@ -27,7 +29,8 @@ def plan_make(*, scale="small", seed=42, with_defects=False):
 
 def city_truncate():
     with connection.cursor() as cur:
-        cur.execute(f"TRUNCATE {', '.join(LAYER_TABLES + HISTORY_TABLES)} RESTART IDENTITY CASCADE")
+        tables = LAYER_TABLES + HISTORY_TABLES + DERIVED_TABLES
+        cur.execute(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE")
 
 
 @contextlib.contextmanager
@@ -39,3 +42,8 @@ def city_loaded(django_db_blocker, plan):
     finally:
         with django_db_blocker.unblock():
             city_truncate()
+
+
+def tile_cache_clear():
+    with connection.cursor() as cur:
+        cur.execute("TRUNCATE tiles_cache")

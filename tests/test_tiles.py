@@ -15,7 +15,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext, override_settings
 
 from layers.models import Grid
-from tests.demo_city_support import city_loaded, plan_make
+from tests.demo_city_support import city_loaded, plan_make, tile_cache_clear
 from tiles.registry import EXTENT, LAYERS
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -98,6 +98,7 @@ def test_buildings_only_at_their_zooms_and_small_ones_dropped(client, tiny_city)
     assert kept > 0
     # Raise the pixel threshold so every footprint is "small": the layer empties.
     big = {**LAYERS, "buildings": replace(LAYERS["buildings"], min_pixels=1e9)}
+    tile_cache_clear()
     with patch.dict("tiles.registry.LAYERS", big):
         assert get_tile(client, "buildings", z, x, y).status_code == 204
 
@@ -145,6 +146,7 @@ def test_etag_and_304(client, tiny_city):
 def test_size_cap_drops_layers_and_says_so(client, tiny_city):
     z, x, y = tile_of(*city_centre(), 15)
     full = get_tile(client, "all", z, x, y)
+    tile_cache_clear()
     with override_settings(GRIDATLAS_TILE_MAX_BYTES=len(full.content) // 2):
         capped = get_tile(client, "all", z, x, y)
     dropped = capped["X-Tile-Dropped-Layers"].split(",")

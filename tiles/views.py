@@ -8,6 +8,7 @@ from django.views.decorators.http import require_GET
 
 from geo.errors import TileOutOfRange, UnknownLayer
 
+from .cache import cache_epoch, cache_get, cache_put
 from .coords import TileCoord
 from .registry import COMPOSITE, layers_for
 from .render import tile_render
@@ -30,20 +31,33 @@ def tile(request, layer: str, z: str, x: str, y: str):
     if coord.z > max(la.maxzoom for la in layers):
         # 404, not 204: MapLibre then overzooms the parent tile.
         raise TileOutOfRange(f"{layer} is cut down to zoom {max(la.maxzoom for la in layers)}")
-    rendered = tile_render(coord=coord, layers=layers, droppable=layer == COMPOSITE)
     headers = {
         "Cache-Control": f"public, max-age={settings.GRIDATLAS_TILE_CACHE_MAX_AGE_S}",
         "Access-Control-Allow-Origin": "*",
     }
-    if rendered.dropped:
-        headers["X-Tile-Dropped-Layers"] = ",".join(rendered.dropped)
-    if not rendered.data:
-        return HttpResponse(status=204, headers=headers)
+    cached = cache_get(key=layer, coord=coord)
+    if cached is not None:
+        headers["X-Tile-Cache"] = "hit"
+        return _tile_response(request, cached.data, cached.etag, headers)
+    epoch = cache_epoch()
+    rendered = tile_render(coord=coord, layers=layers, droppable=layer == COMPOSITE)
     etag = '"' + hashlib.md5(rendered.data, usedforsecurity=False).hexdigest() + '"'
+    headers["X-Tile-Cache"] = "miss"
+    if rendered.dropped:
+        # A capped tile is served but not cached: it is not the whole tile.
+        headers["X-Tile-Dropped-Layers"] = ",".join(rendered.dropped)
+    else:
+        cache_put(key=layer, coord=coord, data=rendered.data, etag=etag, epoch=epoch)
+    return _tile_response(request, rendered.data, etag, headers)
+
+
+def _tile_response(request, data: bytes, etag: str, headers: dict) -> HttpResponse:
+    if not data:
+        return HttpResponse(status=204, headers=headers)
     headers["ETag"] = etag
     if etag in [t.strip() for t in request.headers.get("If-None-Match", "").split(",")]:
         return HttpResponse(status=304, headers=headers)
-    return HttpResponse(rendered.data, content_type=MVT_CONTENT_TYPE, headers=headers)
+    return HttpResponse(data, content_type=MVT_CONTENT_TYPE, headers=headers)
 
 
 def _base_url(request) -> str:

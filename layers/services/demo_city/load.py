@@ -112,6 +112,9 @@ def city_load(*, plan: CityPlan, replace: bool = False, progress=None) -> dict[s
             step(label)
             for spec in tables:
                 loader.load(plan, spec)
+        # The bulk load bypassed the tile purge triggers: empty the tile cache instead.
+        cur.execute("TRUNCATE tiles_cache")
+        cur.execute("UPDATE tiles_epoch SET epoch = epoch + 1")
         step("deriving households and grid polygons")
         cur.execute("SELECT ga_refresh_parcels(NULL)")
         cur.execute("SELECT ga_refresh_units(NULL, NULL)")

@@ -1,0 +1,59 @@
+"""The server-side tile cache (table tiles_cache, migration 0001): reads, and writes guarded by
+the purge epoch so that a tile rendered from a snapshot older than an edit is never stored."""
+
+from dataclasses import dataclass
+
+from django.db import connection
+
+from .coords import TileCoord
+
+
+@dataclass(frozen=True)
+class CachedTile:
+    data: bytes
+    etag: str
+
+
+def cache_get(*, key: str, coord: TileCoord) -> CachedTile | None:
+    with connection.cursor() as cur:
+        cur.execute(
+            "SELECT data, etag FROM tiles_cache WHERE layer = %s AND z = %s AND x = %s AND y = %s",
+            [key, coord.z, coord.x, coord.y],
+        )
+        row = cur.fetchone()
+    return CachedTile(bytes(row[0]), row[1]) if row else None
+
+
+def cache_epoch() -> int:
+    with connection.cursor() as cur:
+        cur.execute("SELECT epoch FROM tiles_epoch")
+        return cur.fetchone()[0]
+
+
+def cache_put(*, key: str, coord: TileCoord, data: bytes, etag: str, epoch: int) -> bool:
+    """Store the tile unless an edit purged since `epoch` (FOR SHARE waits for an edit still in
+    flight, then sees its new epoch). True when stored."""
+    with connection.cursor() as cur:
+        cur.execute(
+            """INSERT INTO tiles_cache (layer, z, x, y, data, etag)
+               SELECT %(key)s, %(z)s, %(x)s, %(y)s, %(data)s, %(etag)s
+                WHERE (SELECT epoch FROM tiles_epoch FOR SHARE) = %(epoch)s
+               ON CONFLICT (layer, z, x, y) DO NOTHING""",
+            {
+                "key": key,
+                "z": coord.z,
+                "x": coord.x,
+                "y": coord.y,
+                "data": data,
+                "etag": etag,
+                "epoch": epoch,
+            },
+        )
+        return cur.rowcount == 1
+
+
+def cached_keys() -> set[tuple[str, int, int, int]]:
+    """Every cached (layer, z, x, y): for tests and the export command."""
+    with connection.cursor() as cur:
+        cur.execute("SELECT layer, z, x, y FROM tiles_cache")
+        return set(cur.fetchall())
