@@ -161,7 +161,15 @@ def pixel_size_m(z: int) -> float:
 
 def query_params(*, z: int, x: int, y: int, layer: TileLayer) -> dict:
     """Every parameter the layer's SQL file names, read from settings at call time."""
-    params = {"z": z, "x": x, "y": y, "extent": EXTENT, "buffer": BUFFER, "margin": BUFFER / EXTENT}
+    params = {
+        "z": z,
+        "x": x,
+        "y": y,
+        "extent": EXTENT,
+        "buffer": BUFFER,
+        "margin": BUFFER / EXTENT,
+        "band": generalized_band(z),
+    }
     extra = {
         "grid_min": lambda: settings.GRIDATLAS_GRID_HOUSEHOLDS_MIN,
         "grid_max": lambda: settings.GRIDATLAS_GRID_HOUSEHOLDS_MAX,
@@ -172,3 +180,17 @@ def query_params(*, z: int, x: int, y: int, layer: TileLayer) -> dict:
     for name in layer.extra_params:
         params[name] = min_area_m2 if name.endswith("_min_area_m2") else extra[name]()
     return params
+
+
+# Zoom bands served from generalised geometry (tiles/generalize.py): band start → the zooms it
+# covers. From GENERALIZED_BELOW_Z upward, tiles use the exact geometry.
+GENERALIZED_BANDS = (8, 10, 12)
+GENERALIZED_BELOW_Z = 14
+GENERALIZED_LAYERS = ("streets", "communities", "grids")
+
+
+def generalized_band(z: int) -> int:
+    """The band a zoom reads generalised geometry from, or -1 (exact geometry)."""
+    if z >= GENERALIZED_BELOW_Z:
+        return -1
+    return max((b for b in GENERALIZED_BANDS if b <= z), default=-1)

@@ -36,7 +36,11 @@ def _run(*, coord: TileCoord, layers: list[TileLayer]) -> bytes:
     timeout_ms = int(settings.GRIDATLAS_TILE_STATEMENT_TIMEOUT_MS)
     try:
         with transaction.atomic(), connection.cursor() as cur:
-            cur.execute(f"SET LOCAL statement_timeout = {timeout_ms}")
+            # One tile is small work: parallel workers cost more to start than they save.
+            cur.execute(
+                f"SET LOCAL statement_timeout = {timeout_ms}; "
+                "SET LOCAL max_parallel_workers_per_gather = 0"
+            )
             cur.execute(sql, params)
             return bytes(cur.fetchone()[0] or b"")
     except OperationalError as exc:

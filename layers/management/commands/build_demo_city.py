@@ -5,6 +5,7 @@ import time
 from pathlib import Path
 
 import pghistory
+from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 from pyproj import Transformer
 
@@ -115,6 +116,8 @@ class Command(BaseCommand):
                 )
         except CityNotEmpty as exc:
             raise CommandError(f"{exc} (or --if-empty to keep it).") from exc
+        # Low-zoom tiles: generalised boundaries and pre-rendered composites (tiles app).
+        call_command("generalize_tiles", verbosity=0)
         t2 = time.perf_counter()
         self.stdout.write(
             self.style.SUCCESS(
