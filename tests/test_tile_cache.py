@@ -141,3 +141,14 @@ def test_a_tile_rendered_before_an_edit_is_not_stored(tiny_city):
     coord = TileCoord(16, 1, 1)
     assert cache_put(key="grids", coord=coord, data=b"old", etag='"x"', epoch=epoch) is False
     assert cache_put(key="grids", coord=coord, data=b"new", etag='"y"', epoch=cache_epoch())
+
+
+@pytest.mark.django_db
+def test_a_cache_hit_is_one_query(client, tiny_city):
+    from django.test.utils import CaptureQueriesContext
+
+    z, x, y = tile_of(*city_centre(), 15)
+    get_tile(client, "all", z, x, y)
+    with CaptureQueriesContext(connection) as ctx:
+        assert get_tile(client, "all", z, x, y)["X-Tile-Cache"] == "hit"
+    assert len(ctx.captured_queries) == 1, [q["sql"] for q in ctx.captured_queries]

@@ -14,14 +14,17 @@ class CachedTile:
     etag: str
 
 
-def cache_get(*, key: str, coord: TileCoord) -> CachedTile | None:
+def cache_lookup(*, key: str, coord: TileCoord) -> tuple[CachedTile | None, int]:
+    """The cached tile (or None) and the current purge epoch, in one round trip: a miss needs
+    the epoch to store its render safely."""
     with connection.cursor() as cur:
         cur.execute(
-            "SELECT data, etag FROM tiles_cache WHERE layer = %s AND z = %s AND x = %s AND y = %s",
+            "SELECT e.epoch, c.data, c.etag FROM tiles_epoch e LEFT JOIN tiles_cache c"
+            " ON c.layer = %s AND c.z = %s AND c.x = %s AND c.y = %s",
             [key, coord.z, coord.x, coord.y],
         )
-        row = cur.fetchone()
-    return CachedTile(bytes(row[0]), row[1]) if row else None
+        epoch, data, etag = cur.fetchone()
+    return (CachedTile(bytes(data), etag) if data is not None else None), epoch
 
 
 def cache_epoch() -> int:

@@ -3,12 +3,13 @@
 import hashlib
 
 from django.conf import settings
+from django.db import transaction
 from django.http import HttpResponse, JsonResponse
 from django.views.decorators.http import require_GET
 
 from geo.errors import TileOutOfRange, UnknownLayer
 
-from .cache import cache_epoch, cache_get, cache_put
+from .cache import cache_lookup, cache_put
 from .coords import TileCoord
 from .registry import COMPOSITE, layers_for
 from .render import tile_render
@@ -24,6 +25,7 @@ def _layers_or_404(key: str):
     return layers
 
 
+@transaction.non_atomic_requests  # a cache hit is one query, with no BEGIN/COMMIT around it
 @require_GET
 def tile(request, layer: str, z: str, x: str, y: str):
     layers = _layers_or_404(layer)
@@ -35,19 +37,19 @@ def tile(request, layer: str, z: str, x: str, y: str):
         "Cache-Control": f"public, max-age={settings.GRIDATLAS_TILE_CACHE_MAX_AGE_S}",
         "Access-Control-Allow-Origin": "*",
     }
-    cached = cache_get(key=layer, coord=coord)
+    cached, epoch = cache_lookup(key=layer, coord=coord)
     if cached is not None:
         headers["X-Tile-Cache"] = "hit"
         return _tile_response(request, cached.data, cached.etag, headers)
-    epoch = cache_epoch()
-    rendered = tile_render(coord=coord, layers=layers, droppable=layer == COMPOSITE)
-    etag = '"' + hashlib.md5(rendered.data, usedforsecurity=False).hexdigest() + '"'
+    with transaction.atomic():  # the render's SET LOCAL and the store share one transaction
+        rendered = tile_render(coord=coord, layers=layers, droppable=layer == COMPOSITE)
+        etag = '"' + hashlib.md5(rendered.data, usedforsecurity=False).hexdigest() + '"'
+        if rendered.dropped:
+            # A capped tile is served but not cached: it is not the whole tile.
+            headers["X-Tile-Dropped-Layers"] = ",".join(rendered.dropped)
+        else:
+            cache_put(key=layer, coord=coord, data=rendered.data, etag=etag, epoch=epoch)
     headers["X-Tile-Cache"] = "miss"
-    if rendered.dropped:
-        # A capped tile is served but not cached: it is not the whole tile.
-        headers["X-Tile-Dropped-Layers"] = ",".join(rendered.dropped)
-    else:
-        cache_put(key=layer, coord=coord, data=rendered.data, etag=etag, epoch=epoch)
     return _tile_response(request, rendered.data, etag, headers)
 
 
