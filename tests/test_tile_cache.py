@@ -152,3 +152,20 @@ def test_a_cache_hit_is_one_query(client, tiny_city):
     with CaptureQueriesContext(connection) as ctx:
         assert get_tile(client, "all", z, x, y)["X-Tile-Cache"] == "hit"
     assert len(ctx.captured_queries) == 1, [q["sql"] for q in ctx.captured_queries]
+
+
+@pytest.mark.django_db
+def test_a_new_pairing_purges_its_unit_tiles(client, tiny_city):
+    from layers.models import Community, Pairing, SentDownUnit
+
+    tile_cache_clear()
+    unit = SentDownUnit.objects.order_by("id").first()
+    z, x, y = tile_of(unit.geom.x, unit.geom.y, 15)
+    get_tile(client, "units", z, x, y)
+    get_tile(client, "grids", z, x, y)
+    assert ("units", z, x, y) in cached_keys()
+    taken = Pairing.objects.filter(unit=unit).values("community")
+    community = Community.objects.exclude(pk__in=taken).first()
+    Pairing.objects.create(unit=unit, community=community, since="2025-01-01")
+    keys = cached_keys()
+    assert ("units", z, x, y) not in keys and ("grids", z, x, y) in keys
