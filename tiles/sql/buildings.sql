@@ -3,7 +3,10 @@
 -- low zoom; see tiles/registry.py). Reads layers_building.geom_3857 (EPSG:3857).
 -- Returns one MVT layer (bytea).
 SELECT ST_AsMVT(t, 'buildings', %(extent)s, 'geom', 'id') FROM (
-  SELECT b.id, b.code, b.name, b.households, b.floors,
+  -- Code and name only at z16: below it a tile holds ~1,000 footprints and their unique
+  -- strings would be most of its bytes (the map asks the API for a clicked feature's details).
+  SELECT b.id, CASE WHEN %(z)s >= 16 THEN b.code END AS code,
+         CASE WHEN %(z)s >= 16 THEN b.name END AS name, b.households, b.floors,
          ST_AsMVTGeom(b.geom_3857, ST_TileEnvelope(%(z)s, %(x)s, %(y)s), %(extent)s, %(buffer)s, true) AS geom
     FROM layers_building b
    WHERE b.geom_3857 && ST_TileEnvelope(%(z)s, %(x)s, %(y)s, margin => %(margin)s)
