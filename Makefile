@@ -14,6 +14,7 @@ setup:
 	@if [ -z "$$DATABASE_URL" ]; then bash scripts/pg.sh start; fi
 	$(PY) manage.py migrate --noinput -v 0
 	$(PY) manage.py collectstatic --noinput -v 0
+	$(PY) manage.py compilemessages --ignore=.venv --ignore=node_modules -v 0
 
 run: setup
 	$(PY) manage.py build_demo_city --scale $(SCALE) --seed $(SEED) --if-empty

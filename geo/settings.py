@@ -43,7 +43,7 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
-    "django.middleware.locale.LocaleMiddleware",
+    "geo.i18n.ChosenLanguageMiddleware",  # Chinese unless the user switched (not Accept-Language)
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -53,6 +53,10 @@ MIDDLEWARE = [
     "pghistory.middleware.HistoryMiddleware",
     "geo.errors.DomainErrorMiddleware",
 ]
+
+# Only writing methods carry a history context: a GET writes nothing, and reading request.user
+# on every tile request would touch the session and add `Vary: Cookie` to public tiles.
+PGHISTORY_MIDDLEWARE_METHODS = ("POST", "PUT", "PATCH", "DELETE")
 
 ROOT_URLCONF = "geo.urls"
 WSGI_APPLICATION = "geo.wsgi.application"
@@ -108,6 +112,9 @@ LANGUAGE_CODE = "zh-hans"
 LANGUAGES = [("zh-hans", "简体中文"), ("en", "English")]
 TIME_ZONE = "Asia/Shanghai"
 USE_I18N = True
+# One catalogue for the whole project (English msgids; Chinese is the default language). The .mo
+# files are compiled by `make setup` (manage.py compilemessages), never committed.
+LOCALE_PATHS = [BASE_DIR / "geo" / "locale"]
 USE_TZ = True
 
 STATIC_URL = "static/"
@@ -158,6 +165,9 @@ GRIDATLAS_ADMIN_OUTLINES_MIN_RESOLUTION_M = env(
 GRIDATLAS_TILE_MAX_BYTES = env("GRIDATLAS_TILE_MAX_BYTES", 500_000, int)
 GRIDATLAS_TILE_STATEMENT_TIMEOUT_MS = env("GRIDATLAS_TILE_STATEMENT_TIMEOUT_MS", 5_000, int)
 GRIDATLAS_TILE_CACHE_MAX_AGE_S = env("GRIDATLAS_TILE_CACHE_MAX_AGE_S", 60, int)
+
+# The map's search-as-you-type: most results one request may ask for.
+GRIDATLAS_SEARCH_MAX_RESULTS = env("GRIDATLAS_SEARCH_MAX_RESULTS", 20, int)
 
 # Registered members per household that a paired unit should reach (the 1:50 rule).
 GRIDATLAS_HOUSEHOLDS_PER_MEMBER = env("GRIDATLAS_HOUSEHOLDS_PER_MEMBER", 50, int)

@@ -3,12 +3,15 @@ from django.urls import include, path
 
 from geo import views
 from layers import admin_views
+from tiles import pages
 
 urlpatterns = [
-    path("", views.landing, name="landing"),
+    path("", pages.map_page, name="map"),
     path("healthz", views.healthz, name="healthz"),
+    path("i18n/", include("django.conf.urls.i18n")),  # set_language: 中文 / English
     # The offline base layer of the admin's map widgets (staff only).
     path("admin-context/outlines.geojson", admin_views.outlines, name="admin_outlines"),
     path("admin/", admin.site.urls),
+    path("", include("layers.urls")),
     path("", include("tiles.urls")),
 ]

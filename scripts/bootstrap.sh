@@ -9,6 +9,7 @@ SYSTEM_PACKAGES=(
   gdal-bin libgdal32 libgeos-c1v5 libproj25   # the C libraries GeoDjango loads by ctypes
   nodejs npm                                   # vendors OpenLayers/MapLibre from the npm registry
   chromium fonts-noto-cjk                      # browser tests and readable Chinese in screenshots
+  gettext                                      # msgfmt: compilemessages builds the Chinese UI
 )
 
 missing=()

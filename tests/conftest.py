@@ -2,6 +2,7 @@
 
 import os
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
 
@@ -24,6 +25,18 @@ def chromium_path() -> str:
 
 
 # Flags for Chromium on a machine with no outside network (background services would hang).
+LOCAL_HOSTS = {"localhost", "127.0.0.1", "::1"}
+
+
+def requests_leaving_localhost(urls: list[str]) -> list[str]:
+    """The requests a page made to anywhere but this machine (an intranet has no internet)."""
+    return [
+        u
+        for u in urls
+        if urlsplit(u).scheme not in ("data", "blob") and urlsplit(u).hostname not in LOCAL_HOSTS
+    ]
+
+
 CHROMIUM_ARGS = [
     "--headless=new",
     "--no-sandbox",

@@ -1,8 +1,8 @@
-"""The site's own pages: the landing page and its figures, /healthz, and the admin's offline map
-as a browser sees it (Debian's Chromium, no request leaving localhost)."""
+"""The site's own pages: the map page's figures and language, /healthz, and the admin's offline
+map as a browser sees it (Debian's Chromium, no request leaving localhost). The map itself is
+driven in a browser in test_map_page.py."""
 
 import re
-from urllib.parse import urlsplit
 
 import pytest
 from django.conf import settings as django_settings
@@ -24,7 +24,7 @@ from layers.models import (
 )
 from layers.selectors.summary import city_summary
 from tests.admin_world import world_make
-from tests.conftest import CHROMIUM_ARGS
+from tests.conftest import CHROMIUM_ARGS, requests_leaving_localhost
 
 
 @pytest.fixture(autouse=True)
@@ -33,7 +33,7 @@ def fast_passwords(settings):
 
 
 def figure(html: str, key: str) -> str:
-    """The number shown in the landing page's figure tile `key`."""
+    """The number shown in the map page's figure tile `key`."""
     match = re.search(rf'data-key="{key}">\s*<span class="figure-value">([^<]*)</span>', html)
     assert match, f"no figure {key}"
     return match.group(1)
@@ -62,29 +62,51 @@ def test_city_summary_counts_every_layer_in_one_query(django_assert_num_queries)
 
 
 @pytest.mark.django_db
-def test_landing_page_shows_the_figures(client):
+def test_map_page_shows_the_figures(client):
     world_make()
     with CaptureQueriesContext(connection) as queries:
         response = client.get("/")
     assert response.status_code == 200
-    # One statement reads the layers (the savepoint of ATOMIC_REQUESTS and pghistory's context
-    # are prefixed to statements of their own).
+    # One statement reads the figures and one the city's bounds (the savepoint of
+    # ATOMIC_REQUESTS and pghistory's context are statements of their own).
     reads = [q["sql"] for q in queries.captured_queries if "layers_" in q["sql"]]
-    assert len(reads) == 1, reads
+    assert len(reads) == 2, reads
     html = response.content.decode()
-    assert "<title>网格一张图 GridAtlas</title>" in html
+    assert "<title>网格一张图 GridAtlas · 武汉市</title>" in html
     s = city_summary()
     assert figure(html, "buildings") == f"{s.buildings:,}"
     assert figure(html, "households") == f"{s.households:,}"
     assert figure(html, "communities_unpaired") == str(s.communities_unpaired)
     for label in ("网格", "微网格", "小区", "楼栋", "户数", "下沉单位", "未结对社区"):
-        assert f"{label}<small>" in html
+        assert f'<span class="figure-label">{label}</span>' in html
     assert 'href="/admin/"' in html and 'href="/healthz"' in html
-    assert "区划代码：Vonng/adcode, NBS 2016 (CC BY 4.0)" in html
-    assert "地图即将上线" in html
+    # The map has no footer: the data credit is the map's attribution, from the style's source.
+    assert (
+        "Vonng/adcode, NBS 2016 (CC BY 4.0)"
+        in client.get("/tiles/style.json").json()["sources"]["gridatlas"]["attribution"]
+    )
     # Nothing from the internet: every asset is a same-origin path.
     assets = re.findall(r'<(?:link|script|img)\b[^>]*(?:href|src)="([^"]+)"', html)
     assert assets and all(a.startswith("/static/") for a in assets), assets
+
+
+@pytest.mark.django_db
+def test_chinese_unless_the_user_switches_to_english(client):
+    # A browser that prefers English still gets Chinese: the product's language is Chinese.
+    html = client.get("/", headers={"accept-language": "en-US,en"}).content.decode()
+    assert "查找地点" in html and 'lang="zh-Hans"' in html
+    assert 'name="language" value="en"' in html
+    response = client.post("/i18n/setlang/", {"language": "en", "next": "/"})
+    assert response.status_code == 302 and response["Location"] == "/"
+    page = client.get("/")
+    html = page.content.decode()
+    assert "Find a place" in html and "查找地点" not in html and 'lang="en"' in html
+    assert '<span class="figure-label">households</span>' in html
+    assert "Cookie" in page["Vary"]
+    # The JS strings follow the page's language too.
+    assert '"zoomForName": "zoom in to see its name"' in html
+    tile = client.get("/tiles/style.json")
+    assert "Cookie" not in tile.get("Vary", "")  # tiles and JSON stay shareable
 
 
 @pytest.mark.django_db
@@ -96,9 +118,6 @@ def test_healthz_reports_postgis(client):
     assert body["status"] == "ok"
     assert "PostgreSQL" in body["postgresql"]
     assert re.search(r'POSTGIS="3\.\d+', body["postgis"]), body["postgis"]
-
-
-LOCAL_HOSTS = {"localhost", "127.0.0.1", "::1"}
 
 
 @pytest.mark.browser
@@ -135,10 +154,6 @@ def test_grid_change_page_draws_an_offline_map(live_server, client, chromium_pat
             page.on("console", lambda m: m.type == "error" and problems.append(m.text))
             page.on("pageerror", lambda e: problems.append(str(e)))
 
-            page.goto(live_server.url + "/")
-            assert page.locator("h1").inner_text() == "网格一张图 GridAtlas"
-            page.screenshot(path=artifacts_dir / "landing.png", full_page=True)
-
             with page.expect_response(lambda r: "/admin-context/outlines.geojson" in r.url) as got:
                 page.goto(grid_url)
             assert got.value.status == 200
@@ -158,10 +173,6 @@ def test_grid_change_page_draws_an_offline_map(live_server, client, chromium_pat
             browser.close()
 
     assert not problems, problems
-    outside = [
-        u
-        for u in requests
-        if urlsplit(u).scheme not in ("data", "blob") and urlsplit(u).hostname not in LOCAL_HOSTS
-    ]
+    outside = requests_leaving_localhost(requests)
     assert not outside, f"requests left localhost: {outside}"
     assert any("/static/vendor/ol/ol.js" in u for u in requests)

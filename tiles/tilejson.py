@@ -138,6 +138,12 @@ TEXT = {"text-font": ["Noto Sans CJK SC Regular"], "text-max-width": 8}
 def style_layers() -> list[dict]:
     L = LAYERS
     return [
+        # Invisible fills make streets and micro-grids pickable by a click inside, not only on
+        # their outline (queryRenderedFeatures tests a fill's area, whatever its opacity).
+        _src(L["streets"], "fill", type="fill", paint={"fill-color": "#000000", "fill-opacity": 0}),
+        _src(
+            L["microgrids"], "fill", type="fill", paint={"fill-color": "#000000", "fill-opacity": 0}
+        ),
         _src(
             L["communities"],
             "fill",

@@ -1,4 +1,4 @@
-"""The city's headline figures (landing page): one query, however large the city."""
+"""The city's headline figures (the map page): one query, however large the city."""
 
 from dataclasses import dataclass
 from pathlib import Path

@@ -1,0 +1,50 @@
+"""The map's JSON API: parse the query, call one selector, return JSON. Errors are domain errors
+(geo.errors), turned into 4xx JSON with a message once, in the middleware."""
+
+from django.conf import settings
+from django.http import JsonResponse
+from django.views.decorators.http import require_GET
+
+from geo.errors import BadRequest
+from layers.selectors.places import division_tree, feature_card, hits_as_dicts, place_search
+
+SEARCH_MAX_CHARS = 50
+
+
+def _json(body: dict) -> JsonResponse:
+    # Chinese names as UTF-8, not \\u escapes: a third of the bytes, and readable in a console.
+    return JsonResponse(body, json_dumps_params={"ensure_ascii": False})
+
+
+def _limit(raw: str | None) -> int:
+    cap = settings.GRIDATLAS_SEARCH_MAX_RESULTS
+    if raw is None:
+        return min(10, cap)
+    if not raw.isdigit() or not 1 <= int(raw) <= cap:
+        raise BadRequest(f"limit must be a whole number from 1 to {cap}, not {raw!r}")
+    return int(raw)
+
+
+@require_GET
+def search(request):
+    """GET ?q=<name or code>[&limit=N]: streets, communities, grids and compounds, best first."""
+    q = request.GET.get("q", "").strip()
+    if len(q) > SEARCH_MAX_CHARS:
+        raise BadRequest(f"q is {len(q)} characters; type at most {SEARCH_MAX_CHARS}")
+    hits = place_search(q=q, limit=_limit(request.GET.get("limit")))
+    return _json({"q": q, "results": hits_as_dicts(hits)})
+
+
+@require_GET
+def feature(request, kind: str, feature_id: int):
+    """GET /api/features/<layer key>/<id>: the card of one feature (ids as in the tiles)."""
+    return _json(feature_card(kind=kind, feature_id=feature_id))
+
+
+@require_GET
+def divisions(request):
+    """GET [?street=<9-digit code>]: the streets, or the communities of one street, with bboxes."""
+    street = request.GET.get("street")
+    if street is not None and not (street.isdigit() and len(street) == 9):
+        raise BadRequest(f"street must be a 9-digit street code, not {street!r}")
+    return _json({"street": street, "divisions": division_tree(street_code=street)})

@@ -1,0 +1,108 @@
+"""The map page (`/`): MapLibre on the vector tiles, with search, zoom-to, the legend, the card of
+a clicked feature and the city's headline figures. Everything it loads is same-origin."""
+
+import json
+
+from django.conf import settings
+from django.shortcuts import render
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from layers.selectors.summary import city_summary
+
+from .tilejson import city_bounds
+
+# The panel's figures, in reading order: (CitySummary field, label).
+FIGURES = (
+    ("districts", gettext_lazy("districts")),
+    ("streets", gettext_lazy("streets")),
+    ("communities", gettext_lazy("communities")),
+    ("grids", gettext_lazy("grids")),
+    ("microgrids", gettext_lazy("micro-grids")),
+    ("xiaoqus", gettext_lazy("compounds")),
+    ("buildings", gettext_lazy("buildings")),
+    ("households", gettext_lazy("households")),
+    ("stations", gettext_lazy("service stations")),
+    ("units", gettext_lazy("sent-down units")),
+    ("communities_unpaired", gettext_lazy("unpaired communities")),
+)
+
+# Layer keys as the legend, the cards and the search results name them.
+LAYER_TITLES = {
+    "districts": gettext_lazy("District"),
+    "streets": gettext_lazy("Street"),
+    "communities": gettext_lazy("Community"),
+    "grids": gettext_lazy("Grid"),
+    "microgrids": gettext_lazy("Micro-grid"),
+    "xiaoqu": gettext_lazy("Compound"),
+    "buildings": gettext_lazy("Building"),
+    "stations": gettext_lazy("Service station"),
+    "units": gettext_lazy("Sent-down unit"),
+    "labels": gettext_lazy("Labels"),
+}
+
+# The card's figures (layers.selectors.places.feature_card `facts` keys).
+FACT_LABELS = {
+    "households": gettext_lazy("Households"),
+    "buildings": gettext_lazy("Buildings"),
+    "load": gettext_lazy("Load"),
+    "microgrids": gettext_lazy("Micro-grids"),
+    "grids": gettext_lazy("Grids"),
+    "units": gettext_lazy("Paired units"),
+    "communities": gettext_lazy("Communities"),
+    "kind": gettext_lazy("Type"),
+    "party_organisation": gettext_lazy("Party organisation"),
+    "owners_committee": gettext_lazy("Owners' committee"),
+    "property_company": gettext_lazy("Property management"),
+    "floors": gettext_lazy("Floors"),
+    "level": gettext_lazy("Level"),
+    "address": gettext_lazy("Address"),
+    "opening_hours": gettext_lazy("Opening hours"),
+    "paired_communities": gettext_lazy("Paired communities"),
+}
+
+
+def _strings() -> dict:
+    """Every text map.js shows, in the request's language (Django i18n, not a JS catalogue)."""
+    lo, hi = settings.GRIDATLAS_GRID_HOUSEHOLDS_MIN, settings.GRIDATLAS_GRID_HOUSEHOLDS_MAX
+    return {
+        "layers": {k: str(v) for k, v in LAYER_TITLES.items()},
+        "facts": {k: str(v) for k, v in FACT_LABELS.items()},
+        "load": {"under": _("below band"), "ok": _("in band"), "over": _("above band")},
+        "yes": _("yes"),
+        "no": _("none"),
+        "zoomForName": _("zoom in to see its name"),
+        "noResults": _("No place matches “%(q)s”."),
+        "searchFailed": _("Search failed: %(error)s"),
+        "cardFailed": _("Could not load the details: %(error)s"),
+        "loading": _("Loading…"),
+        "households": _("%(n)s households"),
+        "bands": _("Grid band %(lo)s–%(hi)s households") % {"lo": lo, "hi": hi},
+    }
+
+
+def map_page(request):
+    """The city map. The page itself reads the headline figures (one query) and the city's
+    bounds; tiles, search and cards come from their own endpoints."""
+    summary = city_summary()
+    figures = [
+        {
+            "key": key,
+            "label": label,
+            "value": f"{getattr(summary, key):,}",
+            "alert": key == "communities_unpaired" and summary.communities_unpaired > 0,
+        }
+        for key, label in FIGURES
+    ]
+    return render(
+        request,
+        "tiles/map.html",
+        {
+            "figures": figures,
+            "city_name": settings.GRIDATLAS_CITY_NAME,
+            "bounds_json": json.dumps(city_bounds()),
+            "grid_min": settings.GRIDATLAS_GRID_HOUSEHOLDS_MIN,
+            "grid_max": settings.GRIDATLAS_GRID_HOUSEHOLDS_MAX,
+            "strings": _strings(),
+        },
+    )
