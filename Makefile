@@ -18,7 +18,7 @@ setup:
 
 run: setup
 	$(PY) manage.py build_demo_city --scale $(SCALE) --seed $(SEED) --if-empty
-	.venv/bin/gunicorn geo.wsgi --bind 127.0.0.1:$(PORT) --workers $(WORKERS) --access-logfile -
+	.venv/bin/gunicorn geo.wsgi -c geo/gunicorn.conf.py --bind 127.0.0.1:$(PORT) --workers $(WORKERS) --access-logfile -
 
 test: setup
 	.venv/bin/pytest $(PYTEST_ARGS)

@@ -3,6 +3,7 @@ from django.urls import path, re_path
 from . import views
 
 urlpatterns = [
+    path("metrics", views.metrics, name="metrics"),
     path("tiles/style.json", views.style_view, name="tiles-style"),
     path("tiles/fonts/<str:fontstack>/<str:glyph_range>.pbf", views.glyphs, name="tiles-glyphs"),
     re_path(r"^tiles/(?P<layer>[A-Za-z0-9_-]+)\.json$", views.tilejson_view, name="tiles-tilejson"),

@@ -11,6 +11,7 @@ from geo.errors import TileOutOfRange, UnknownLayer
 
 from .cache import cache_lookup, cache_put
 from .coords import TileCoord
+from .metrics import metrics_text, tile_observed
 from .registry import COMPOSITE, layers_for
 from .render import tile_render
 from .tilejson import style, tilejson
@@ -27,6 +28,7 @@ def _layers_or_404(key: str):
 
 @transaction.non_atomic_requests  # a cache hit is one query, with no BEGIN/COMMIT around it
 @require_GET
+@tile_observed
 def tile(request, layer: str, z: str, x: str, y: str):
     layers = _layers_or_404(layer)
     coord = TileCoord.parse(z, x, y)
@@ -88,3 +90,11 @@ def glyphs(request, fontstack: str, glyph_range: str):
     return JsonResponse(
         {"error": "GridAtlas serves no glyph ranges; labels use local fonts"}, status=404
     )
+
+
+@transaction.non_atomic_requests
+@require_GET
+def metrics(request):
+    """Prometheus text: tile latency and size by layer, zoom and cache hit/miss; tile errors."""
+    body, content_type = metrics_text()
+    return HttpResponse(body, content_type=content_type)
