@@ -169,5 +169,18 @@ GRIDATLAS_TILE_CACHE_MAX_AGE_S = env("GRIDATLAS_TILE_CACHE_MAX_AGE_S", 60, int)
 # The map's search-as-you-type: most results one request may ask for.
 GRIDATLAS_SEARCH_MAX_RESULTS = env("GRIDATLAS_SEARCH_MAX_RESULTS", 20, int)
 
+# Address search (GET /api/lookup?q=): longest query, candidates gathered per query, the lowest
+# score shown, and when a match counts as certain (score at least, and ahead of the second by).
+GRIDATLAS_ADDRESS_QUERY_MAX_CHARS = env("GRIDATLAS_ADDRESS_QUERY_MAX_CHARS", 100, int)
+GRIDATLAS_ADDRESS_MAX_CANDIDATES = env("GRIDATLAS_ADDRESS_MAX_CANDIDATES", 20, int)
+GRIDATLAS_ADDRESS_MIN_SCORE = env("GRIDATLAS_ADDRESS_MIN_SCORE", 0.3, float)
+GRIDATLAS_ADDRESS_CERTAIN_SCORE = env("GRIDATLAS_ADDRESS_CERTAIN_SCORE", 0.7, float)
+GRIDATLAS_ADDRESS_CERTAIN_MARGIN = env("GRIDATLAS_ADDRESS_CERTAIN_MARGIN", 0.2, float)
+
+# Batch lookup (POST /api/lookup/batch, manage.py lookup): most rows one file may hold, and the
+# upload size that allows (100,000 rows of CSV are about 10 MB).
+GRIDATLAS_BATCH_MAX_ROWS = env("GRIDATLAS_BATCH_MAX_ROWS", 100_000, int)
+DATA_UPLOAD_MAX_MEMORY_SIZE = env("GRIDATLAS_UPLOAD_MAX_BYTES", 40 * 1024 * 1024, int)
+
 # Registered members per household that a paired unit should reach (the 1:50 rule).
 GRIDATLAS_HOUSEHOLDS_PER_MEMBER = env("GRIDATLAS_HOUSEHOLDS_PER_MEMBER", 50, int)

@@ -1,9 +1,12 @@
 from django.urls import path
 
-from layers import api_views
+from layers import api_views, lookup_views
 
 urlpatterns = [
     path("api/search", api_views.search, name="api-search"),
     path("api/features/<str:kind>/<int:feature_id>", api_views.feature, name="api-feature"),
     path("api/divisions", api_views.divisions, name="api-divisions"),
+    path("api/lookup", lookup_views.lookup, name="api-lookup"),
+    path("api/lookup/batch", lookup_views.lookup_batch, name="api-lookup-batch"),
+    path("lookup/", lookup_views.lookup_page, name="lookup"),
 ]

@@ -1,0 +1,178 @@
+"""The field workers' lookup: GET /api/lookup by address or by point, POST /api/lookup/batch,
+and the phone page /lookup/. Views parse, call one selector or service, render."""
+
+import math
+from dataclasses import asdict, dataclass
+from urllib.parse import quote
+
+from django.conf import settings
+from django.http import HttpResponse, JsonResponse
+from django.shortcuts import render
+from django.utils.translation import gettext as _
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_GET, require_POST
+
+from geo.chinese_crs import CHINESE_CRS, to_wgs84
+from geo.errors import BadRequest
+from layers.selectors.address_search import address_candidates
+from layers.selectors.lookup import GridCard, grid_card_for_point
+from layers.services.lookup_batch import batch_lookup, table_read, table_write
+
+CONTACTS_PERMISSION = "layers.view_worker"  # who may see workers' names and phone numbers
+CANDIDATES_SHOWN = 5
+
+
+@dataclass(frozen=True)
+class PointQuery:
+    """A point as the client sent it, and in WGS84."""
+
+    lon: float
+    lat: float
+    crs: str
+    wgs84_lon: float
+    wgs84_lat: float
+
+    @classmethod
+    def parse(cls, params) -> "PointQuery":
+        values = {}
+        for name, limit in (("lon", 180.0), ("lat", 90.0)):
+            raw = params.get(name, "").strip()
+            try:
+                value = float(raw)
+            except ValueError:
+                raise BadRequest(f"{name} must be a number in degrees, not {raw!r}") from None
+            if not math.isfinite(value) or abs(value) > limit:
+                raise BadRequest(f"{name}={raw} is out of range (-{limit:g} to {limit:g} degrees)")
+            values[name] = value
+        crs = params.get("crs", "wgs84").strip().lower() or "wgs84"
+        wgs_lon, wgs_lat = to_wgs84(values["lon"], values["lat"], crs=crs)
+        return cls(values["lon"], values["lat"], crs, round(wgs_lon, 7), round(wgs_lat, 7))
+
+
+def _json(body: dict, status: int = 200) -> JsonResponse:
+    return JsonResponse(body, status=status, json_dumps_params={"ensure_ascii": False})
+
+
+def _card_json(card: GridCard) -> dict:
+    body = asdict(card)
+    body["in_grid"] = card.in_grid
+    return body
+
+
+def _contacts_visible(request) -> bool:
+    return request.user.is_authenticated and request.user.has_perm(CONTACTS_PERMISSION)
+
+
+@require_GET
+def lookup(request):
+    """GET ?q=<address> or ?lon=…&lat=…[&crs=wgs84|gcj02|bd09]: the grid card (see README)."""
+    params = request.GET
+    visible = _contacts_visible(request)
+    if "q" in params:
+        return _json(_address_lookup(params["q"], contacts_visible=visible))
+    if "lon" in params or "lat" in params:
+        point = PointQuery.parse(params)
+        card = grid_card_for_point(
+            lon=point.wgs84_lon, lat=point.wgs84_lat, contacts_visible=visible
+        )
+        return _json({"query": asdict(point), "card": _card_json(card)})
+    raise BadRequest(
+        "give an address as ?q=… or a point as ?lon=…&lat=… (crs: " + ", ".join(CHINESE_CRS) + ")"
+    )
+
+
+def _address_lookup(q: str, *, contacts_visible: bool) -> dict:
+    q = q.strip()
+    if not q:
+        raise BadRequest("q is empty: type an address, e.g. 湖晴小区3栋 or 丽新街8号")
+    longest = settings.GRIDATLAS_ADDRESS_QUERY_MAX_CHARS
+    if len(q) > longest:
+        raise BadRequest(f"q is {len(q)} characters long; an address has at most {longest}")
+    result = address_candidates(q=q, limit=CANDIDATES_SHOWN)
+    body = {"query": {"q": q}, "certain": result.certain, "candidates": [], "card": None}
+    body["candidates"] = [asdict(c) for c in result.candidates]
+    if result.candidates:
+        top = result.candidates[0]
+        card = grid_card_for_point(lon=top.lon, lat=top.lat, contacts_visible=contacts_visible)
+        body["card"] = _card_json(card)
+    return body
+
+
+CONTENT_TYPES = {
+    "csv": "text/csv",
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+}
+UNMATCHED_LISTED = 1000
+
+
+@csrf_exempt  # reads only, writes nothing: scripts post files here without a CSRF token
+@require_POST
+def lookup_batch(request):
+    """POST a CSV or XLSX as multipart field `file` [&crs=wgs84|gcj02|bd09][&format=json]: the
+    same file with grid columns added (X-Lookup-Matched / X-Lookup-Unmatched headers), or with
+    format=json a summary listing the unmatched rows and why."""
+    upload = request.FILES.get("file")
+    if upload is None:
+        raise BadRequest("send the table as a multipart form field named `file` (.csv or .xlsx)")
+    crs = request.POST.get("crs", "wgs84")
+    table = table_read(data=upload.read(), filename=upload.name)
+    result = batch_lookup(table=table, crs=crs)
+    unmatched = [{"row": n, "reason": why} for n, why in result.unmatched[:UNMATCHED_LISTED]]
+    if request.POST.get("format") == "json" or request.GET.get("format") == "json":
+        return _json(
+            {
+                "rows": len(table.rows),
+                "matched": result.matched,
+                "unmatched_count": len(result.unmatched),
+                "unmatched": unmatched,
+                "columns_added": result.table.header[len(table.header) :],
+            }
+        )
+    stem = upload.name.rsplit(".", 1)[0]
+    response = HttpResponse(table_write(result.table), content_type=CONTENT_TYPES[table.fmt])
+    response["Content-Disposition"] = (
+        f"attachment; filename*=UTF-8''{quote(stem)}-lookup.{table.fmt}"
+    )
+    response["X-Lookup-Matched"] = str(result.matched)
+    response["X-Lookup-Unmatched"] = str(len(result.unmatched))
+    return response
+
+
+def _page_strings() -> dict:
+    """Every text lookup.js shows, in the request's language."""
+    return {
+        "grid": _("Grid"),
+        "noGrid": _("No grid"),
+        "outside": _("Not inside any grid"),
+        "nearestGrid": _("Nearest grid: %(name)s (%(code)s), %(m)s m away"),
+        "street": _("Street"),
+        "community": _("Community"),
+        "microgrid": _("Micro-grid"),
+        "xiaoqu": _("Compound"),
+        "building": _("Building"),
+        "households": _("%(n)s households"),
+        "floors": _("%(n)s floors"),
+        "people": _("Who answers for it"),
+        "noWorkers": _("No worker assigned yet"),
+        "signInForContacts": _("name and phone: sign in with the worker-contacts permission"),
+        "roles": {
+            "grid_worker": _("Grid worker"),
+            "grid_head": _("Grid head"),
+            "building_head": _("Building head"),
+            "volunteer": _("Volunteer"),
+        },
+        "stations": _("Nearest service stations"),
+        "distance": _("%(m)s m (about %(walk)s m on foot)"),
+        "load": {"under": _("below band"), "ok": _("in band"), "over": _("above band")},
+        "notCertain": _("Not certain: pick the right place"),
+        "noMatch": _("No address matches “%(q)s”."),
+        "loading": _("Looking up…"),
+        "locating": _("Finding your location…"),
+        "noGeolocation": _("This browser cannot share its location."),
+        "locationFailed": _("Location failed: %(error)s"),
+    }
+
+
+def lookup_page(request):
+    """/lookup/: the phone page (search box, "use my location", the card over a small map)."""
+    return render(request, "layers/lookup.html", {"strings": _page_strings()})
