@@ -3,6 +3,7 @@ the purge epoch so that a tile rendered from a snapshot older than an edit is ne
 
 from dataclasses import dataclass
 
+import psycopg
 from django.db import connection
 
 from .coords import TileCoord
@@ -14,10 +15,21 @@ class CachedTile:
     etag: str
 
 
+def _binary_cursor():
+    """A server-side-binding cursor with binary results, wrapped like Django's own (so it is
+    logged, and pghistory's wrappers apply). Django's default psycopg cursor binds client-side:
+    a tile would travel as a hex literal inside the SQL text, twice its size, for the server to
+    parse; and it would come back as hex too."""
+    connection.ensure_connection()
+    raw = psycopg.Cursor(connection.connection)
+    raw.format = psycopg.pq.Format.BINARY
+    return connection._prepare_cursor(raw)
+
+
 def cache_lookup(*, key: str, coord: TileCoord) -> tuple[CachedTile | None, int]:
     """The cached tile (or None) and the current purge epoch, in one round trip: a miss needs
     the epoch to store its render safely."""
-    with connection.cursor() as cur:
+    with _binary_cursor() as cur:
         cur.execute(
             "SELECT e.epoch, c.data, c.etag FROM tiles_epoch e LEFT JOIN tiles_cache c"
             " ON c.layer = %s AND c.z = %s AND c.x = %s AND c.y = %s",
@@ -36,10 +48,10 @@ def cache_epoch() -> int:
 def cache_put(*, key: str, coord: TileCoord, data: bytes, etag: str, epoch: int) -> bool:
     """Store the tile unless an edit purged since `epoch` (FOR SHARE waits for an edit still in
     flight, then sees its new epoch). True when stored."""
-    with connection.cursor() as cur:
+    with _binary_cursor() as cur:
         cur.execute(
             """INSERT INTO tiles_cache (layer, z, x, y, data, etag)
-               SELECT %(key)s, %(z)s, %(x)s, %(y)s, %(data)s, %(etag)s
+               SELECT %(key)s, %(z)s, %(x)s, %(y)s, %(data)b, %(etag)s
                 WHERE (SELECT epoch FROM tiles_epoch FOR SHARE) = %(epoch)s
                ON CONFLICT (layer, z, x, y) DO NOTHING""",
             {
