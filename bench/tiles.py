@@ -1,0 +1,879 @@
+#!/usr/bin/env python
+"""The tile benchmark (issue 3): raw tile SQL, our endpoint cold and warm, tipg, and a Django
+view returning constant bytes, on one seeded sample of `city` tiles, in ONE run; prints the
+DESIGN.md targets as ratios against baselines measured in the same run (the 2-core machine is
+shared, so absolute numbers drift; ratios much less).
+
+    .venv/bin/python bench/tiles.py [--per-zoom 40] [--seed 42] [--rebuild] [--skip-tipg]
+                                    [--rounds 3] [--seconds 4] [--json PATH]
+
+Uses the scratch database gridatlas_bench (BENCH_DATABASE_NAME), built by bench/build_city.py
+when missing or empty (about 2 min). See bench/README.md for what each number means.
+"""
+
+import argparse
+import json
+import math
+import os
+import random
+import runpy
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+import zlib
+from contextlib import ExitStack
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from urllib.parse import quote, urlsplit, urlunsplit
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parent.parent
+# ROOT first: this file is bench/tiles.py, and `import tiles` must find the app, not this script.
+sys.path.insert(0, str(ROOT))
+VAR = ROOT / "var" / "bench"
+TIPG_VENV = ROOT / "var" / "bench-venv-tipg"
+ZOOMS = range(10, 17)
+LOW_ZOOMS = range(10, 13)
+COMPARE_LAYER = "grids"  # the per-layer endpoint set against tipg's table tiles
+COMPARE_TABLE = "layers_grid"
+# tipg serves the same columns as our grids layer (it has no computed `load`).
+TIPG_PROPERTIES = ["id", "code", "name", "households", "building_count"]
+CLIENTS = 2
+
+
+# --- the database -------------------------------------------------------------------------------
+def bench_database_url(name: str) -> str:
+    """DATABASE_URL of the scratch database: the project's server (DATABASE_URL or the local
+    cluster), another database name."""
+    if os.environ.get("DATABASE_URL"):
+        parts = urlsplit(os.environ["DATABASE_URL"])
+        return urlunsplit(parts._replace(path="/" + name))
+    # Read, not imported: Django must import geo.settings only once DATABASE_URL is set.
+    db = runpy.run_path(str(ROOT / "geo" / "settings.py"))["DATABASES"]["default"]
+    auth = quote(db["USER"]) + (":" + quote(db["PASSWORD"]) if db.get("PASSWORD") else "")
+    port = f":{db['PORT']}" if db.get("PORT") else ""
+    # A socket directory goes percent-encoded in the host (dj-database-url and asyncpg read it).
+    return f"postgis://{auth}@{quote(str(db['HOST']), safe='')}{port}/{name}"
+
+
+def city_ready() -> bool:
+    from django.db import DatabaseError, connection
+
+    try:
+        with connection.cursor() as cur:
+            cur.execute("SELECT EXISTS (SELECT 1 FROM layers_grid), to_regclass('tiles_cache')")
+            has_grids, cache = cur.fetchone()
+            return has_grids and cache is not None
+    except DatabaseError:
+        return False  # no such database yet, or not migrated
+    finally:
+        connection.close()
+
+
+def city_build(db: str, env: dict) -> None:
+    print(f"building the city into {db} (bench/build_city.py, about 2 min)…", flush=True)
+    cmd = [sys.executable, str(ROOT / "bench" / "build_city.py"), "--scale", "city", "--keep"]
+    subprocess.run([*cmd, "--db", db], env=env, check=True)  # noqa: S603 - constant argv
+
+
+def tile_sample(*, seed: int, per_zoom: int) -> list[tuple[int, int, int]]:
+    """A seeded sample of up to per_zoom tiles per zoom, among the tiles that meet a street
+    polygon (the city's land, not its bounding box)."""
+    from django.db import connection
+
+    rng = random.Random(seed)
+    out = []
+    with connection.cursor() as cur:
+        for z in ZOOMS:
+            cur.execute(
+                """WITH e AS (SELECT ST_Extent(geom_3857) AS b FROM layers_street),
+                        k AS (SELECT 20037508.342789244 AS h, 40075016.68557849 / 2 ^ %(z)s AS s)
+                   SELECT x, y FROM e, k,
+                     generate_series(floor((ST_XMin(b) + h) / s)::int,
+                                     floor((ST_XMax(b) + h) / s)::int) x,
+                     generate_series(floor((h - ST_YMax(b)) / s)::int,
+                                     floor((h - ST_YMin(b)) / s)::int) y
+                    WHERE EXISTS (SELECT 1 FROM layers_street st
+                                   WHERE ST_Intersects(st.geom_3857, ST_TileEnvelope(%(z)s, x, y)))
+                    ORDER BY x, y""",
+                {"z": z},
+            )
+            tiles = cur.fetchall()
+            out += [(z, x, y) for x, y in rng.sample(tiles, min(per_zoom, len(tiles)))]
+    return out
+
+
+def raw_render(cur, *, key: str, tile: tuple[int, int, int]) -> tuple[float, bytes]:
+    """The product's own statement for the tile (tiles/render.py), timed around execute and
+    fetch only: the floor any endpoint serving this tile stands on."""
+    from tiles.registry import layers_for, query_params
+    from tiles.render import _statement
+
+    z, x, y = tile
+    layers = [la for la in layers_for(key) if la.covers(z)]
+    if not layers:
+        return 0.0, b""
+    params: dict = {}
+    for la in layers:
+        params.update(query_params(z=z, x=x, y=y, layer=la))
+    sql = _statement(tuple(la.key for la in layers), tuple(la.sql_path for la in layers))
+    t0 = time.perf_counter()
+    cur.execute(sql, params)
+    data = cur.fetchone()[0]
+    return time.perf_counter() - t0, bytes(data or b"")
+
+
+def raw_cursor():
+    """psycopg's own cursor on Django's connection (no Django wrapper in the timing), with the
+    session settings the product sets per tile transaction."""
+    from django.conf import settings
+    from django.db import connection
+
+    connection.ensure_connection()
+    cur = connection.connection.cursor()
+    cur.execute(
+        f"SET statement_timeout = {int(settings.GRIDATLAS_TILE_STATEMENT_TIMEOUT_MS)}; "
+        "SET max_parallel_workers_per_gather = 0"
+    )
+    return cur
+
+
+def cache_truncate(cur) -> None:
+    cur.execute("TRUNCATE tiles_cache")
+
+
+# --- HTTP ---------------------------------------------------------------------------------------
+class Client:
+    """A minimal HTTP/1.1 GET client on one socket: a few µs of Python per request, so the client
+    does not dominate (http.client builds an email.Message per response). Reopens when the server
+    closes: gunicorn's sync workers close after every response, uvicorn keeps connections."""
+
+    def __init__(self, port: int):
+        self.port = port
+        self.sock: socket.socket | None = None
+        self.buf = bytearray()
+
+    def get(self, path: str) -> tuple[int, int, dict[str, str]]:
+        """(status, body length in bytes, headers in lower case)."""
+        reused = self.sock is not None
+        try:
+            return self._get(path)
+        except ConnectionError:
+            if not reused:
+                raise
+            self.close()  # an idle keep-alive connection the server closed: retry once
+            return self._get(path)
+
+    def _get(self, path: str) -> tuple[int, int, dict[str, str]]:
+        if self.sock is None:
+            self.sock = socket.create_connection(("127.0.0.1", self.port))
+            self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            self.buf.clear()
+        self.sock.sendall(f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n".encode())
+        while (end := self.buf.find(b"\r\n\r\n")) < 0:
+            self._recv()
+        lines = self.buf[:end].decode("latin-1").split("\r\n")
+        del self.buf[: end + 4]
+        headers = {}
+        for line in lines[1:]:
+            k, _, v = line.partition(":")
+            headers[k.strip().lower()] = v.strip()
+        if "chunked" in headers.get("transfer-encoding", ""):
+            raise NotImplementedError(f"{path}: chunked responses are not expected from tiles")
+        n = int(headers.get("content-length", 0))
+        while len(self.buf) < n:
+            self._recv()
+        del self.buf[:n]
+        if headers.get("connection", "").lower() == "close":
+            self.close()
+        return int(lines[0].split(" ", 2)[1]), n, headers
+
+    def _recv(self) -> None:
+        chunk = self.sock.recv(1 << 18)
+        if not chunk:
+            raise ConnectionError("the server closed the connection")
+        self.buf += chunk
+
+    def close(self) -> None:
+        if self.sock is not None:
+            self.sock.close()
+            self.sock = None
+
+
+@dataclass
+class Run:
+    """Requests from concurrent clients: latencies (s), statuses, sizes, cache misses; wall (s)."""
+
+    latency_s: list[float] = field(default_factory=list)
+    status: list[int] = field(default_factory=list)
+    size: list[int] = field(default_factory=list)
+    misses: int = 0
+    wall_s: float = 0.0
+
+    def add(self, other: "Run") -> None:
+        self.latency_s += other.latency_s
+        self.status += other.status
+        self.size += other.size
+        self.misses += other.misses
+        self.wall_s += other.wall_s
+
+    @property
+    def rate(self) -> float:
+        return len(self.latency_s) / self.wall_s if self.wall_s else 0.0
+
+    @property
+    def errors(self) -> int:
+        return sum(s not in (200, 204) for s in self.status)
+
+
+def timed_get(client: Client, path: str, run: Run) -> float:
+    t0 = time.perf_counter()
+    status, n, headers = client.get(path)
+    dt = time.perf_counter() - t0
+    run.latency_s.append(dt)
+    run.status.append(status)
+    run.size.append(n)
+    run.misses += headers.get("x-tile-cache") == "miss"
+    return dt
+
+
+def hammer(port: int, paths: list[str], *, seconds: float | None = None) -> Run:
+    """CLIENTS threads, each on its own connection. Without `seconds`, the paths are shared out
+    and each fetched once (a cold pass); with it, each client loops over all paths from its own
+    offset until the deadline (throughput)."""
+    runs = [Run() for _ in range(CLIENTS)]
+    failures: list[BaseException] = []
+    start = threading.Barrier(CLIENTS + 1)
+
+    def work(i: int) -> None:
+        client = Client(port)
+        if seconds is None:
+            mine = paths[i::CLIENTS]
+        else:
+            k = i * len(paths) // CLIENTS
+            mine = paths[k:] + paths[:k]
+        start.wait()
+        try:
+            deadline = time.perf_counter() + (seconds or math.inf)
+            for j in range(len(mine) if seconds is None else sys.maxsize):
+                if time.perf_counter() >= deadline:
+                    break
+                timed_get(client, mine[j % len(mine)], runs[i])
+        except BaseException as exc:  # noqa: BLE001 - re-raised in the main thread
+            failures.append(exc)
+        finally:
+            client.close()
+
+    threads = [threading.Thread(target=work, args=(i,), daemon=True) for i in range(CLIENTS)]
+    for t in threads:
+        t.start()
+    start.wait()
+    t0 = time.perf_counter()
+    for t in threads:
+        t.join()
+    if failures:
+        raise failures[0]
+    total = Run(wall_s=time.perf_counter() - t0)
+    for r in runs:
+        total.add(Run(r.latency_s, r.status, r.size, r.misses))
+    return total
+
+
+# --- servers ------------------------------------------------------------------------------------
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def serve(stack: ExitStack, name: str, argv: list[str], env: dict, port: int) -> None:
+    """Start a server in its own process group, stopped (group and all) when `stack` closes:
+    on success, exceptions and Ctrl-C alike. Returns once /healthz answers 200."""
+    VAR.mkdir(parents=True, exist_ok=True)
+    log = open(VAR / f"{name}.log", "w")  # noqa: SIM115 - closed by the stack
+    stack.enter_context(log)
+    proc = subprocess.Popen(  # noqa: S603 - constant argv
+        argv, env=env, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+    )
+    stack.callback(stop, proc)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            break
+        try:
+            if Client(port).get("/healthz")[0] == 200:
+                return
+        except OSError:
+            pass
+        time.sleep(0.2)
+    raise RuntimeError(f"{name} did not come up; see {VAR / (name + '.log')}")
+
+
+def stop(proc: subprocess.Popen) -> None:
+    for sig, wait_s in ((signal.SIGTERM, 15), (signal.SIGKILL, 5)):
+        try:
+            os.killpg(proc.pid, sig)
+        except ProcessLookupError:
+            return
+        try:
+            proc.wait(wait_s)
+            return
+        except subprocess.TimeoutExpired:
+            continue
+
+
+def gunicorn_start(stack: ExitStack, *, db_url: str, constant_bytes: int) -> int:
+    port = free_port()
+    env = {
+        **os.environ,
+        "DATABASE_URL": db_url,
+        "DJANGO_SETTINGS_MODULE": "bench.bench_settings",
+        "BENCH_CONSTANT_TILE_BYTES": str(constant_bytes),
+        # The deployed config (metrics in multiprocess mode), with its own metrics directory:
+        # the config empties it at start, and var/prometheus may be a running server's.
+        "PROMETHEUS_MULTIPROC_DIR": str(VAR / "prometheus"),
+    }
+    argv = [str(ROOT / ".venv" / "bin" / "gunicorn"), "geo.wsgi", "--workers", "2"]
+    argv += ["-c", str(ROOT / "geo" / "gunicorn.conf.py")]
+    # No access log, as uvicorn's --no-access-log below: both serve, neither writes a line.
+    serve(stack, "gunicorn", [*argv, "--bind", f"127.0.0.1:{port}"], env, port)
+    return port
+
+
+def tipg_venv() -> Path:
+    """tipg (FastAPI, asyncpg) in a throwaway venv: it must not enter the project's deps."""
+    uvicorn = TIPG_VENV / "bin" / "uvicorn"
+    if not uvicorn.exists() or not (TIPG_VENV / "bin" / "python").exists():
+        print(f"creating {TIPG_VENV} with tipg and uvicorn (once)…", flush=True)
+        subprocess.run([sys.executable, "-m", "venv", str(TIPG_VENV)], check=True)  # noqa: S603
+        pip = [str(TIPG_VENV / "bin" / "pip"), "install", "-q", "tipg", "uvicorn"]
+        subprocess.run(pip, check=True)  # noqa: S603 - constant argv
+    return uvicorn
+
+
+def tipg_start(stack: ExitStack, *, db_url: str, buffer: int) -> int:
+    port = free_port()
+    conf = f"TIPG_TABLE_CONFIG__public_{COMPARE_TABLE}__"
+    env = {
+        **os.environ,
+        "DATABASE_URL": urlunsplit(urlsplit(db_url)._replace(scheme="postgresql")),
+        "TIPG_DB_TABLES": json.dumps([f"public.{COMPARE_TABLE}"]),
+        # The stored Mercator copy, as our SQL reads (tipg then transforms 3857 → 3857: a no-op).
+        conf + "GEOMCOL": "geom_3857",
+        conf + "PROPERTIES": json.dumps(TIPG_PROPERTIES),
+        "TIPG_TILE_BUFFER": str(buffer),  # ours; tipg's default 256 would cut more geometry
+    }
+    argv = [str(tipg_venv()), "tipg.main:app", "--workers", "2", "--port", str(port)]
+    serve(stack, "tipg", [*argv, "--no-access-log", "--log-level", "warning"], env, port)
+    return port
+
+
+# --- phases -------------------------------------------------------------------------------------
+def tile_url(key: str, tile: tuple[int, int, int]) -> str:
+    return "/tiles/{}/{}/{}/{}.mvt".format(key, *tile)
+
+
+def tipg_url(tile: tuple[int, int, int]) -> str:
+    return "/collections/public.{}/tiles/WebMercatorQuad/{}/{}/{}".format(COMPARE_TABLE, *tile)
+
+
+def raw_pass(cur, key: str, tiles: list) -> tuple[list[float], list[bytes]]:
+    out = [raw_render(cur, key=key, tile=t) for t in tiles]
+    return [t for t, _ in out], [d for _, d in out]
+
+
+def raw_per_layer(cur, tiles: list) -> dict[str, dict]:
+    """Each layer's own statement per tile (0 where the layer does not cover the zoom)."""
+    from tiles.registry import LAYERS
+
+    out = {}
+    for key in LAYERS:
+        raw_s, data = raw_pass(cur, key, tiles)
+        out[key] = {"raw_s": raw_s, "size": [len(d) for d in data]}
+    return out
+
+
+def cold_breakdown(cur, tiles: list, rounds: int) -> dict[str, list[float]]:
+    """Where a cold composite tile's time goes, in this process (no HTTP): the raw statement,
+    the cache lookup, the render in its transaction, md5 + cache put + commit, and the whole
+    view through Django's handler and middleware. Per tile, the median over rounds."""
+    import hashlib
+
+    from django.core import signals
+    from django.core.handlers.wsgi import WSGIHandler
+    from django.db import close_old_connections, transaction
+
+    from tiles.cache import cache_lookup, cache_put
+    from tiles.coords import TileCoord
+    from tiles.registry import COMPOSITE, layers_for
+    from tiles.render import tile_render
+
+    # As django.test.Client: the connection (and `cur` on it) must outlive the requests.
+    signals.request_started.disconnect(close_old_connections)
+    signals.request_finished.disconnect(close_old_connections)
+    handler = WSGIHandler()
+    parts = ("raw", "lookup", "render_tx", "put_commit", "view")
+    t = {p: np.zeros((rounds, len(tiles))) for p in parts}
+    for r in range(rounds):
+        cache_truncate(cur)
+        for i, tile in enumerate(tiles):
+            coord = TileCoord(*tile)
+            t["raw"][r, i] = raw_render(cur, key=COMPOSITE, tile=tile)[0]
+            t0 = time.perf_counter()
+            _, epoch = cache_lookup(key=COMPOSITE, coord=coord)
+            t1 = time.perf_counter()
+            with transaction.atomic():
+                out = tile_render(coord=coord, layers=layers_for(COMPOSITE), droppable=True)
+                t2 = time.perf_counter()
+                etag = '"' + hashlib.md5(out.data, usedforsecurity=False).hexdigest() + '"'
+                cache_put(key=COMPOSITE, coord=coord, data=out.data, etag=etag, epoch=epoch)
+            t3 = time.perf_counter()
+            # The view below must miss too (a DELETE: TRUNCATE would also reset relcaches).
+            cur.execute(
+                "DELETE FROM tiles_cache WHERE layer = %s AND z = %s AND x = %s AND y = %s",
+                [COMPOSITE, *tile],
+            )
+            t["view"][r, i] = wsgi_get(handler, tile_url(COMPOSITE, tile))
+            for part, dt in (("lookup", t1 - t0), ("render_tx", t2 - t1), ("put_commit", t3 - t2)):
+                t[part][r, i] = dt
+    return {p: np.median(v, axis=0).tolist() for p, v in t.items()}
+
+
+def wsgi_get(handler, path: str) -> float:
+    """Seconds for one GET through Django's WSGI handler in this process (no server, no HTTP)."""
+    import io
+
+    environ = {"REQUEST_METHOD": "GET", "PATH_INFO": path, "SERVER_NAME": "127.0.0.1",
+               "SERVER_PORT": "80", "HTTP_HOST": "127.0.0.1", "wsgi.input": io.BytesIO(),
+               "wsgi.url_scheme": "http"}  # fmt: skip
+    t0 = time.perf_counter()
+    response = handler(environ, lambda *_: None)
+    b"".join(response)
+    response.close()
+    return time.perf_counter() - t0
+
+
+def paired_cold(cur, port: int, key: str, tiles: list, rounds: int) -> dict:
+    """Per tile, the raw statement and a cold HTTP request back to back (alternating which goes
+    first), the cache emptied before each round; per tile the median over rounds. Pairing makes
+    the per-tile difference robust to the machine's load drifting during the pass."""
+    client = Client(port)
+    raw = np.zeros((rounds, len(tiles)))
+    http = np.zeros((rounds, len(tiles)))
+    run = Run()
+    for r in range(rounds):
+        cache_truncate(cur)
+        for i, tile in enumerate(tiles):
+            if (i + r) % 2:
+                raw[r, i] = raw_render(cur, key=key, tile=tile)[0]
+                http[r, i] = timed_get(client, tile_url(key, tile), run)
+            else:
+                http[r, i] = timed_get(client, tile_url(key, tile), run)
+                raw[r, i] = raw_render(cur, key=key, tile=tile)[0]
+    client.close()
+    return {
+        "raw_s": np.median(raw, axis=0).tolist(),
+        "http_s": np.median(http, axis=0).tolist(),
+        "status": run.status[-len(tiles) :],
+        "size": run.size[-len(tiles) :],
+        "errors": run.errors,
+        "misses_per_round": run.misses / rounds,
+    }
+
+
+def throughput(targets: dict[str, tuple[int, list[str]]], seconds: float, rounds: int) -> dict:
+    """Each target hammered for `seconds` by CLIENTS clients, in the order A B C D D C B A (more
+    passes when `rounds` ≥ 4), so drift in the machine's load hits all alike. One untimed pass
+    over every path first fills the caches and wakes the workers."""
+    for port, paths in targets.values():
+        hammer(port, paths)
+    runs = {name: Run() for name in targets}
+    names = list(targets)
+    order = []
+    for r in range(max(2, rounds - rounds % 2)):
+        order += names if r % 2 == 0 else names[::-1]
+    for name in order:
+        port, paths = targets[name]
+        runs[name].add(hammer(port, paths, seconds=seconds))
+    return runs
+
+
+def export_time(db_url: str) -> dict | None:
+    cmd_file = ROOT / "tiles" / "management" / "commands" / "export_tiles.py"
+    if not cmd_file.exists():
+        return None
+    out = VAR / "city.pmtiles"
+    out.unlink(missing_ok=True)
+    argv = [sys.executable, str(ROOT / "manage.py"), "export_tiles", "--format", "pmtiles"]
+    argv += ["--output", str(out), "--maxzoom", "14"]
+    t0 = time.perf_counter()
+    proc = subprocess.run(  # noqa: S603 - constant argv
+        argv, env={**os.environ, "DATABASE_URL": db_url}, cwd=ROOT, capture_output=True, text=True
+    )
+    took = time.perf_counter() - t0
+    size = out.stat().st_size if out.exists() else 0
+    return {
+        "seconds": took,
+        "returncode": proc.returncode,
+        "bytes": size,
+        "stderr_tail": proc.stderr[-2000:],
+    }
+
+
+# --- report -------------------------------------------------------------------------------------
+def pct(values, p: float) -> float:
+    return float(np.percentile(values, p)) if len(values) else math.nan
+
+
+def ms(values, p: float) -> str:
+    return f"{pct(values, p) * 1000:7.1f}"
+
+
+def kb(values, p: float) -> str:
+    return f"{pct(values, p) / 1000:7.1f}"
+
+
+def per_zoom_table(r: dict) -> None:
+    print("   z    n  raw p50  p95 ms |  size p50   p95   max KB | gzip p95 KB  empty")
+    zs = np.array([t[0] for t in r["tiles"]])
+    sizes, gz, raw = np.array(r["raw_size"]), np.array(r["raw_gzip_size"]), np.array(r["raw_s"])
+    for z in [*ZOOMS, None]:
+        m = zs == z if z is not None else np.ones(len(zs), bool)
+        label = f"z{z}" if z is not None else "all"
+        print(
+            f"{label:>4} {m.sum():4d}  {ms(raw[m], 50)} {ms(raw[m], 95)} |"
+            f" {kb(sizes[m], 50)}{kb(sizes[m], 95)}{kb(sizes[m], 100)} |"
+            f"    {kb(gz[m], 95)}  {int((sizes[m] == 0).sum()):5d}"
+        )
+
+
+def layer_table(r: dict) -> None:
+    """p95 raw time (ms) / p95 size (KB) of each layer's own statement, by zoom."""
+    zs = np.array([t[0] for t in r["tiles"]])
+    print("  per layer, p95 ms / p95 KB:   " + "".join(f"{f'z{z}':>11}" for z in ZOOMS))
+    for key, v in r["layers"].items():
+        raw, size = np.array(v["raw_s"]), np.array(v["size"])
+        cells = [
+            f"{pct(raw[zs == z], 95) * 1000:5.1f}/{pct(size[zs == z], 95) / 1000:4.0f}"
+            for z in ZOOMS
+        ]
+        print(f"  {key:<29}" + "".join(f"{c:>11}" for c in cells))
+
+
+def breakdown_lines(r: dict) -> None:
+    """The cold composite tile's time split into parts, each the p50 of per-tile values (so the
+    parts need not add up exactly to the whole)."""
+    if "breakdown" not in r:
+        print(f"  where the cold time goes: the in-process run failed: {r['breakdown_error']}")
+        return
+    b = {k: np.array(v) for k, v in r["breakdown"].items()}
+    http = np.array(r["cold"]["http_s"])
+    parts = b["lookup"] + b["render_tx"] + b["put_commit"]
+    rows = [
+        ("raw statement (the floor)", b["raw"]),
+        ("cache lookup (a miss)", b["lookup"]),
+        ("transaction + SET LOCAL (render in atomic − raw)", b["render_tx"] - b["raw"]),
+        ("md5 + cache put + commit", b["put_commit"]),
+        ("Django handler, middleware, metrics (view − parts)", b["view"] - parts),
+        ("HTTP + gunicorn (cold over HTTP − view in-process)", http - b["view"]),
+        ("  for scale: the constant view over HTTP, 1 client", r["constant_seq"].latency_s),
+    ]
+    print("  where the cold composite's time goes (in-process, p50 per tile):")
+    for label, v in rows:
+        print(f"    {label:<52} {pct(v, 50) * 1000:6.2f} ms")
+
+
+def cold_table(tiles: list, cold: dict) -> dict:
+    """Per zoom: raw and cold p50, the paired overhead p50, cold p99. Returns the totals."""
+    zs = np.array([t[0] for t in tiles])
+    raw, http = np.array(cold["raw_s"]), np.array(cold["http_s"])
+    diff = http - raw
+    print("   z    n  raw p50  cold p50  overhead p50  cold p99  (ms; overhead = paired)")
+    for z in [*ZOOMS, None]:
+        m = zs == z if z is not None else np.ones(len(tiles), bool)
+        label = f"z{z}" if z is not None else "all"
+        print(
+            f"{label:>4} {m.sum():4d}  {ms(raw[m], 50)}   {ms(http[m], 50)}"
+            f"       {ms(diff[m], 50)}   {ms(http[m], 99)}"
+        )
+    return {
+        "overhead_p50_ms": pct(diff, 50) * 1000,
+        "p50_diff_ms": (pct(http, 50) - pct(raw, 50)) * 1000,
+        "sum_ratio": float(http.sum() / raw.sum()),
+        "raw_sum_s": float(raw.sum()),
+        "http_sum_s": float(http.sum()),
+    }
+
+
+def run_line(label: str, run: Run) -> None:
+    print(
+        f"  {label:<34} {run.rate:8.0f} tiles/s   p50 {ms(run.latency_s, 50)} ms"
+        f"   p99 {ms(run.latency_s, 99)} ms   ({len(run.latency_s)} requests,"
+        f" {run.errors} errors, {run.misses} cache misses)"
+    )
+
+
+def verdict(ok: bool, text: str) -> str:
+    line = f"  {'PASS' if ok else 'MISS'}  {text}"
+    print(line)
+    return line
+
+
+def targets_report(r: dict) -> list[str]:
+    c, low, tp = r["cold_totals"], r["low_zoom"], r["throughput_ratios"]
+    lines = [
+        verdict(
+            c["overhead_p50_ms"] <= 1.5,
+            f"cold overhead over raw SQL, p50 of per-tile differences: "
+            f"{c['overhead_p50_ms']:.2f} ms ≤ 1.5 ms (difference of p50s {c['p50_diff_ms']:.2f})",
+        ),
+        verdict(
+            c["sum_ratio"] <= 1.3,
+            f"cold summed over the sample: {c['http_sum_s']:.2f} s = {c['sum_ratio']:.2f} × raw "
+            f"{c['raw_sum_s']:.2f} s ≤ 1.3 ×",
+        ),
+        verdict(
+            low["cold_p95_ms"] <= 50,
+            f"composite z10–z12 cold p95 {low['cold_p95_ms']:.1f} "
+            f"ms ≤ 50 ms (raw SQL p95 {low['raw_p95_ms']:.1f} ms)",
+        ),
+        verdict(
+            low["size_p95_kb"] <= 500,
+            f"composite z10–z12 size p95 {low['size_p95_kb']:.0f} KB ≤ 500 KB",
+        ),
+        verdict(
+            tp["warm_vs_constant"] >= 0.75,
+            f"warm throughput {tp['warm_vs_constant']:.0%} of the constant-bytes view ≥ 75 %",
+        ),
+    ]
+    if "grids_vs_tipg" in tp:
+        lines.append(
+            verdict(
+                tp["grids_vs_tipg"] >= 2,
+                f"warm `{COMPARE_LAYER}` throughput {tp['grids_vs_tipg']:.2f} × tipg ≥ 2 ×",
+            )
+        )
+    else:
+        lines.append("  SKIP  warm throughput vs tipg (--skip-tipg)")
+        print(lines[-1])
+    lines.append(
+        verdict(
+            r["size_p95_kb"] <= 100,
+            f"raw tile size p95 (composite, all zooms) {r['size_p95_kb']:.0f} KB ≤ 100 KB",
+        )
+    )
+    ex = r.get("export")
+    if ex is None:
+        lines.append("  ----  export: not available")
+        print(lines[-1])
+    else:
+        ok = ex["returncode"] == 0 and ex["seconds"] <= 120
+        lines.append(
+            verdict(
+                ok,
+                f"PMTiles export z0–z14: {ex['seconds']:.1f} s ≤ 120 s "
+                f"(exit {ex['returncode']}, {ex['bytes'] / 1e6:.1f} MB)",
+            )
+        )
+    return lines
+
+
+# --- main ---------------------------------------------------------------------------------------
+def parse_args() -> argparse.Namespace:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
+    ap.add_argument("--per-zoom", type=int, default=40, help="tiles sampled per zoom (z10–z16)")
+    ap.add_argument("--seed", type=int, default=42, help="sample seed (and the city's, if built)")
+    ap.add_argument("--rebuild", action="store_true", help="rebuild the city database first")
+    ap.add_argument("--skip-tipg", action="store_true", help="leave tipg out")
+    ap.add_argument("--rounds", type=int, default=3, help="cold passes (per-tile median)")
+    ap.add_argument("--seconds", type=float, default=4.0, help="per throughput measurement")
+    ap.add_argument("--json", metavar="PATH", help="dump the raw numbers here")
+    ap.add_argument("--db", default=os.environ.get("BENCH_DATABASE_NAME", "gridatlas_bench"))
+    return ap.parse_args()
+
+
+T0 = time.perf_counter()
+
+
+def phase(text: str) -> None:
+    print(f"[{time.perf_counter() - T0:6.1f} s] {text}", file=sys.stderr, flush=True)
+
+
+def setup(args) -> str:
+    """Point Django at the scratch database (building it when needed); its DATABASE_URL."""
+    import django
+
+    user_env = dict(os.environ)
+    db_url = bench_database_url(args.db)
+    os.environ["DATABASE_URL"] = db_url
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "geo.settings")
+    django.setup()
+    from django.conf import settings
+
+    if settings.DATABASES["default"]["NAME"] != args.db:
+        raise RuntimeError("geo.settings was imported before DATABASE_URL pointed at the bench")
+    if args.rebuild or not city_ready():
+        city_build(args.db, user_env)  # its own process: it drops and creates the database
+    return db_url
+
+
+def measure(args, db_url: str, stack: ExitStack) -> dict:
+    from tiles.registry import BUFFER, COMPOSITE
+
+    r: dict = {"args": vars(args)}
+    phase("sampling tiles that meet the city")
+    tiles = r["tiles"] = tile_sample(seed=args.seed, per_zoom=args.per_zoom)
+    cur = raw_cursor()
+    phase(f"raw SQL: warm-up pass, then timed passes over {len(tiles)} tiles, composite and layers")
+    raw_pass(cur, COMPOSITE, tiles)  # pages into shared_buffers, as for every later phase
+    raw_s, data = raw_pass(cur, COMPOSITE, tiles)
+    r["raw_s"], r["raw_size"] = raw_s, [len(d) for d in data]
+    r["raw_gzip_size"] = [len(zlib.compress(d, 6)) if d else 0 for d in data]  # over the wire
+    r["layers"] = raw_per_layer(cur, tiles)
+    # The throughput loop cycles through the sample, so the mean is its bytes per request.
+    r["constant_bytes"] = int(np.mean(r["raw_size"]))
+    phase("starting gunicorn" + ("" if args.skip_tipg else " and tipg"))
+    port = gunicorn_start(stack, db_url=db_url, constant_bytes=r["constant_bytes"])
+    tport = None if args.skip_tipg else tipg_start(stack, db_url=db_url, buffer=BUFFER)
+    measure_http(args, r, cur, port, tport)
+    stack.close()  # servers down before the export runs
+    phase(f"where the cold overhead goes: in-process, {args.rounds} rounds")
+    try:
+        r["breakdown"] = cold_breakdown(cur, tiles, args.rounds)
+    except Exception as exc:  # noqa: BLE001 - a late phase must not lose the earlier numbers
+        r["breakdown_error"] = repr(exc)
+    from tiles.prerender import low_zooms_prerender
+
+    cache_truncate(cur)  # leave the scratch database's cache as built: pre-rendered low zooms
+    low_zooms_prerender()
+    phase("export")
+    r["export"] = export_time(db_url)
+    return r
+
+
+def measure_http(args, r: dict, cur, port: int, tport: int | None) -> None:
+    from tiles.registry import COMPOSITE
+
+    tiles = r["tiles"]
+    grid_tiles = [t for t in tiles if t[0] >= 12]  # our grids layer starts at z12
+    # Wake both workers (DB connection, SQL files, plans) so that "cold" means the tile cache
+    # only; every cold round below empties the cache first.
+    hammer(port, [tile_url(k, t) for t in grid_tiles for k in (COMPOSITE, COMPARE_LAYER)])
+    r["constant_seq"] = hammer_sequential(port, ["/bench/constant.mvt"] * 200)
+    phase(f"cold `{COMPARE_LAYER}`, {len(grid_tiles)} tiles × {args.rounds} rounds")
+    r["grids_cold"] = paired_cold(cur, port, COMPARE_LAYER, grid_tiles, args.rounds)
+    phase(f"cold composite, paired with raw SQL, {len(tiles)} tiles × {args.rounds} rounds")
+    r["cold"] = paired_cold(cur, port, COMPOSITE, tiles, args.rounds)
+    phase("cold composite, 2 clients")
+    cache_truncate(cur)
+    r["cold2"] = hammer(port, [tile_url(COMPOSITE, t) for t in tiles])
+    if tport:
+        phase("tipg: warm-up pass, then 1 client")
+        paths = [tipg_url(t) for t in grid_tiles]
+        hammer(tport, paths)
+        r["tipg_seq"] = hammer_sequential(tport, paths)
+    targets = {
+        "constant": (port, ["/bench/constant.mvt"]),
+        "warm all": (port, [tile_url(COMPOSITE, t) for t in tiles]),
+        f"warm {COMPARE_LAYER}": (port, [tile_url(COMPARE_LAYER, t) for t in grid_tiles]),
+    }
+    if tport:
+        targets[f"tipg {COMPARE_LAYER}"] = (tport, [tipg_url(t) for t in grid_tiles])
+    phase(f"throughput, {CLIENTS} clients, {args.seconds:.0f} s each: " + ", ".join(targets))
+    r["throughput"] = throughput(targets, args.seconds, args.rounds)
+
+
+def hammer_sequential(port: int, paths: list[str]) -> Run:
+    client, run = Client(port), Run()
+    t0 = time.perf_counter()
+    for p in paths:
+        timed_get(client, p, run)
+    run.wall_s = time.perf_counter() - t0
+    client.close()
+    return run
+
+
+def report(r: dict) -> list[str]:
+    tiles, thr, rounds = r["tiles"], r["throughput"], r["args"]["rounds"]
+    zs = [t[0] for t in tiles]
+    print(
+        f"sample: {len(tiles)} tiles meeting the city, seed {r['args']['seed']}: "
+        + ", ".join(f"z{z} {zs.count(z)}" for z in ZOOMS)
+    )
+    print("\n1. raw SQL floor: composite `all`, the product's statement, execute + fetch")
+    per_zoom_table(r)
+    layer_table(r)
+    print(
+        f"\n2. our endpoint, gunicorn 2 sync workers. Cold = tiles_cache emptied; 1 client, "
+        f"each tile's HTTP request\n   paired with its raw SQL, median of {rounds} rounds"
+    )
+    r["cold_totals"] = cold_table(tiles, r["cold"])
+    if r["cold"]["errors"] or r["cold2"].errors:
+        print(f"  ! errors: {r['cold']['errors']} (1 client), {r['cold2'].errors} (2 clients)")
+    breakdown_lines(r)
+    run_line("cold composite, 2 clients", r["cold2"])
+    run_line("warm composite, 2 clients", thr["warm all"])
+    low = [i for i, t in enumerate(tiles) if t[0] in LOW_ZOOMS]
+    r["low_zoom"] = {
+        "cold_p95_ms": pct([r["cold"]["http_s"][i] for i in low], 95) * 1000,
+        "raw_p95_ms": pct([r["raw_s"][i] for i in low], 95) * 1000,
+        "size_p95_kb": pct([r["cold"]["size"][i] for i in low], 95) / 1000,
+    }
+    gc = r["grids_cold"]
+    print(
+        f"\n3. `{COMPARE_LAYER}` layer vs tipg's {COMPARE_TABLE} tiles, the sample's "
+        f"{len(gc['http_s'])} tiles at z12–z16 (our layer starts at z12)"
+    )
+    print(
+        f"  raw `{COMPARE_LAYER}` SQL, 1 client              p50 {ms(gc['raw_s'], 50)} ms"
+        f"   p99 {ms(gc['raw_s'], 99)} ms"
+    )
+    print(
+        f"  ours cold, 1 client                     p50 {ms(gc['http_s'], 50)} ms"
+        f"   p99 {ms(gc['http_s'], 99)} ms   (paired overhead p50 "
+        f"{pct(np.subtract(gc['http_s'], gc['raw_s']), 50) * 1000:.2f} ms)"
+    )
+    if "tipg_seq" in r:
+        t = r["tipg_seq"]
+        print(
+            f"  tipg, 1 client (no server cache)        p50 {ms(t.latency_s, 50)} ms"
+            f"   p99 {ms(t.latency_s, 99)} ms   ({t.errors} errors)"
+        )
+        run_line(f"tipg {COMPARE_LAYER}, 2 clients", thr[f"tipg {COMPARE_LAYER}"])
+    run_line(f"ours warm {COMPARE_LAYER}, 2 clients", thr[f"warm {COMPARE_LAYER}"])
+    print(
+        f"\n4. constant-bytes Django view ({r['constant_bytes']:,} B = the mean tile), "
+        "same gunicorn"
+    )
+    run_line("constant, 2 clients", thr["constant"])
+    ratios = {"warm_vs_constant": thr["warm all"].rate / thr["constant"].rate}
+    if f"tipg {COMPARE_LAYER}" in thr:
+        ratios["grids_vs_tipg"] = (
+            thr[f"warm {COMPARE_LAYER}"].rate / thr[f"tipg {COMPARE_LAYER}"].rate
+        )
+    r["throughput_ratios"] = ratios
+    r["size_p95_kb"] = pct(r["raw_size"], 95) / 1000
+    print("\n5. targets (DESIGN.md, ratios in this run)")
+    return targets_report(r)
+
+
+def main() -> None:
+    args = parse_args()
+    # A plain `kill` must also run the clean-up below (servers are stopped by the ExitStack).
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
+    db_url = setup(args)
+    with ExitStack() as stack:
+        r = measure(args, db_url, stack)
+    r["targets"] = report(r)
+    if args.json:
+        with open(args.json, "w") as f:
+            json.dump(r, f, indent=1, default=lambda o: asdict(o) if isinstance(o, Run) else str(o))
+        print(f"\nraw numbers: {args.json}")
+
+
+if __name__ == "__main__":
+    main()
