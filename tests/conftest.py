@@ -25,6 +25,14 @@ def chromium_path() -> str:
 
 
 # Flags for Chromium on a machine with no outside network (background services would hang).
+@pytest.fixture(autouse=True)
+def tile_memory_off(settings):
+    """The per-worker tile memory trusts NOTIFY, which PostgreSQL sends only at commit, and most
+    tests run inside a transaction that never commits: they read the database caches directly.
+    tests/test_tile_memory.py turns it on, with committing transactions."""
+    settings.GRIDATLAS_TILE_MEMORY_BYTES = 0
+
+
 LOCAL_HOSTS = {"localhost", "127.0.0.1", "::1"}
 
 

@@ -11,6 +11,7 @@ from geo.errors import TileOutOfRange, UnknownLayer
 
 from .cache import cache_lookup, cache_put
 from .coords import TileCoord
+from .memory import tile_memory
 from .metrics import metrics_text, tile_observed
 from .registry import COMPOSITE, layers_for
 from .render import tile_render
@@ -39,18 +40,26 @@ def tile(request, layer: str, z: str, x: str, y: str):
         "Cache-Control": f"public, max-age={settings.GRIDATLAS_TILE_CACHE_MAX_AGE_S}",
         "Access-Control-Allow-Origin": "*",
     }
+    remembered = tile_memory.get(layer, coord)
+    if remembered is not None:  # no query at all
+        headers["X-Tile-Cache"] = "hit"
+        return _tile_response(request, *remembered, headers)
     cached, epoch = cache_lookup(key=layer, coord=coord)
     if cached is not None:
+        tile_memory.put(layer, coord, cached.data, cached.etag, epoch)
         headers["X-Tile-Cache"] = "hit"
         return _tile_response(request, cached.data, cached.etag, headers)
+    stored_at = None
     with transaction.atomic():  # the render's SET LOCAL and the store share one transaction
         rendered = tile_render(coord=coord, layers=layers, droppable=layer == COMPOSITE)
         etag = '"' + hashlib.md5(rendered.data, usedforsecurity=False).hexdigest() + '"'
         if rendered.dropped:
             # A capped tile is served but not cached: it is not the whole tile.
             headers["X-Tile-Dropped-Layers"] = ",".join(rendered.dropped)
-        else:
-            cache_put(key=layer, coord=coord, data=rendered.data, etag=etag, epoch=epoch)
+        elif cache_put(key=layer, coord=coord, data=rendered.data, etag=etag, epoch=epoch):
+            stored_at = epoch
+    if stored_at is not None:  # after the commit: memory never holds what might roll back
+        tile_memory.put(layer, coord, rendered.data, etag, stored_at)
     headers["X-Tile-Cache"] = "miss"
     return _tile_response(request, rendered.data, etag, headers)
 
