@@ -51,7 +51,9 @@ def tile(request, layer: str, z: str, x: str, y: str):
         return _tile_response(request, cached.data, cached.etag, headers)
     stored_at = None
     with transaction.atomic():  # the render's SET LOCAL and the store share one transaction
-        rendered = tile_render(coord=coord, layers=layers, droppable=layer == COMPOSITE)
+        rendered = tile_render(
+            coord=coord, layers=layers, droppable=layer == COMPOSITE, async_commit=True
+        )
         etag = '"' + hashlib.md5(rendered.data, usedforsecurity=False).hexdigest() + '"'
         if rendered.dropped:
             # A capped tile is served but not cached: it is not the whole tile.
