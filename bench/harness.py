@@ -35,14 +35,18 @@ DEFAULT_DB = os.environ.get("BENCH_DATABASE_NAME", "gridatlas_bench")
 
 
 # --- the database -------------------------------------------------------------------------------
+def _product_database() -> dict:
+    # Read, not imported: Django must import geo.settings only once DATABASE_URL is set.
+    return runpy.run_path(str(ROOT / "geo" / "settings.py"))["DATABASES"]["default"]
+
+
 def bench_database_url(name: str) -> str:
     """DATABASE_URL of the scratch database: the project's server (DATABASE_URL or the local
     cluster), another database name."""
     if os.environ.get("DATABASE_URL"):
         parts = urlsplit(os.environ["DATABASE_URL"])
         return urlunsplit(parts._replace(path="/" + name))
-    # Read, not imported: Django must import geo.settings only once DATABASE_URL is set.
-    db = runpy.run_path(str(ROOT / "geo" / "settings.py"))["DATABASES"]["default"]
+    db = _product_database()
     auth = quote(db["USER"]) + (":" + quote(db["PASSWORD"]) if db.get("PASSWORD") else "")
     port = f":{db['PORT']}" if db.get("PORT") else ""
     # A socket directory goes percent-encoded in the host (dj-database-url and asyncpg read it).
@@ -75,8 +79,11 @@ def bench_setup(*, db: str, rebuild: bool = False) -> str:
     phases empty a cache table, and every number would be about the wrong data."""
     import django
 
-    if "django.conf" in sys.modules and "geo.settings" in sys.modules:
+    if "geo.settings" in sys.modules:
         raise RuntimeError("geo.settings was imported before DATABASE_URL pointed at the bench")
+    if db == _product_database()["NAME"]:
+        # A rebuild drops the database it builds into: never the one the project runs on.
+        raise RuntimeError(f"{db!r} is the project's own database; benchmarks use a scratch one")
     user_env = dict(os.environ)
     db_url = bench_database_url(db)
     os.environ["DATABASE_URL"] = db_url
@@ -118,14 +125,15 @@ class Client:
 
     def get(self, path: str) -> tuple[int, int, dict[str, str]]:
         """(status, body length in bytes, headers in lower case); the body is dropped."""
-        status, headers, body = self._retried("GET", path, b"", {}, keep_body=False)
-        return status, len(body), headers
+        status, headers, _, n = self._retried("GET", path, b"", {}, keep_body=False)
+        return status, n, headers
 
     def request(
         self, method: str, path: str, body: bytes = b"", headers: dict[str, str] | None = None
     ) -> Response:
         """Any request, the response body kept."""
-        return Response(*self._retried(method, path, body, headers or {}, keep_body=True))
+        status, got, data, _ = self._retried(method, path, body, headers or {}, keep_body=True)
+        return Response(status, got, data)
 
     def _retried(self, method, path, body, headers, *, keep_body):
         reused = self.sock is not None
@@ -138,6 +146,7 @@ class Client:
             return self._exchange(method, path, body, headers, keep_body)
 
     def _exchange(self, method, path, body, headers, keep_body):
+        """(status, headers, body or None when not kept, body length)."""
         if self.sock is None:
             self.sock = socket.create_connection(("127.0.0.1", self.port))
             self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
@@ -157,18 +166,21 @@ class Client:
             got[k.strip().lower()] = v.strip()
         if "chunked" in got.get("transfer-encoding", ""):
             data = self._chunked()
+            n = len(data)
         else:
-            data = self._take(int(got.get("content-length", 0)), keep_body)
+            n = int(got.get("content-length", 0))
+            data = self._take(n, keep_body)
         if got.get("connection", "").lower() == "close":
             self.close()
-        return int(lines[0].split(" ", 2)[1]), got, data
+        return int(lines[0].split(" ", 2)[1]), got, data, n
 
-    def _take(self, n: int, keep: bool) -> bytes:
+    def _take(self, n: int, keep: bool) -> bytes | None:
         while len(self.buf) < n:
             self._recv()
-        data = bytes(self.buf[:n]) if keep else b"\0" * 0
+        # A dropped body is not copied out: for a tile that would cost more than the client.
+        data = bytes(self.buf[:n]) if keep else None
         del self.buf[:n]
-        return data if keep else _Sized(n)
+        return data
 
     def _chunked(self) -> bytes:
         out = io.BytesIO()
@@ -191,19 +203,6 @@ class Client:
         if self.sock is not None:
             self.sock.close()
             self.sock = None
-
-
-class _Sized(bytes):
-    """An empty stand-in for a dropped body that still knows its length (len() is all `get`
-    asks of it): copying a tile's bytes out of the buffer would cost more than the client."""
-
-    def __new__(cls, n: int):
-        obj = super().__new__(cls)
-        obj.n = n
-        return obj
-
-    def __len__(self) -> int:
-        return self.n
 
 
 def multipart(fields: dict[str, str], files: dict[str, tuple[str, bytes, str]]) -> tuple:

@@ -13,28 +13,40 @@ when missing or empty (about 2 min). See bench/README.md for what each number me
 
 import argparse
 import json
-import math
 import os
 import random
-import runpy
-import signal
-import socket
 import subprocess
 import sys
-import threading
 import time
 import zlib
 from contextlib import ExitStack
-from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from urllib.parse import quote, urlsplit, urlunsplit
+from urllib.parse import urlsplit, urlunsplit
 
+# harness (found beside this script) puts the project root in front of sys.path on import, so
+# that `import tiles` in the functions below finds the app, not this script.
+import harness
 import numpy as np
+from harness import (
+    CLIENTS,
+    DEFAULT_DB,
+    ROOT,
+    VAR,
+    Client,
+    Run,
+    hammer,
+    hammer_sequential,
+    kb,
+    ms,
+    pct,
+    phase,
+    serve,
+    throughput,
+    timed_get,
+    verdict,
+    wsgi_get,
+)
 
-ROOT = Path(__file__).resolve().parent.parent
-# ROOT first: this file is bench/tiles.py, and `import tiles` must find the app, not this script.
-sys.path.insert(0, str(ROOT))
-VAR = ROOT / "var" / "bench"
 TIPG_VENV = ROOT / "var" / "bench-venv-tipg"
 ZOOMS = range(10, 17)
 LOW_ZOOMS = range(10, 13)
@@ -42,44 +54,9 @@ COMPARE_LAYER = "grids"  # the per-layer endpoint set against tipg's table tiles
 COMPARE_TABLE = "layers_grid"
 # tipg serves the same columns as our grids layer (it has no computed `load`).
 TIPG_PROPERTIES = ["id", "code", "name", "households", "building_count"]
-CLIENTS = 2
 
 
 # --- the database -------------------------------------------------------------------------------
-def bench_database_url(name: str) -> str:
-    """DATABASE_URL of the scratch database: the project's server (DATABASE_URL or the local
-    cluster), another database name."""
-    if os.environ.get("DATABASE_URL"):
-        parts = urlsplit(os.environ["DATABASE_URL"])
-        return urlunsplit(parts._replace(path="/" + name))
-    # Read, not imported: Django must import geo.settings only once DATABASE_URL is set.
-    db = runpy.run_path(str(ROOT / "geo" / "settings.py"))["DATABASES"]["default"]
-    auth = quote(db["USER"]) + (":" + quote(db["PASSWORD"]) if db.get("PASSWORD") else "")
-    port = f":{db['PORT']}" if db.get("PORT") else ""
-    # A socket directory goes percent-encoded in the host (dj-database-url and asyncpg read it).
-    return f"postgis://{auth}@{quote(str(db['HOST']), safe='')}{port}/{name}"
-
-
-def city_ready() -> bool:
-    from django.db import DatabaseError, connection
-
-    try:
-        with connection.cursor() as cur:
-            cur.execute("SELECT EXISTS (SELECT 1 FROM layers_grid), to_regclass('tiles_cache')")
-            has_grids, cache = cur.fetchone()
-            return has_grids and cache is not None
-    except DatabaseError:
-        return False  # no such database yet, or not migrated
-    finally:
-        connection.close()
-
-
-def city_build(db: str, env: dict) -> None:
-    print(f"building the city into {db} (bench/build_city.py, about 2 min)…", flush=True)
-    cmd = [sys.executable, str(ROOT / "bench" / "build_city.py"), "--scale", "city", "--keep"]
-    subprocess.run([*cmd, "--db", db], env=env, check=True)  # noqa: S603 - constant argv
-
-
 def tile_sample(*, seed: int, per_zoom: int) -> list[tuple[int, int, int]]:
     """A seeded sample of up to per_zoom tiles per zoom, among the tiles that meet a street
     polygon (the city's land, not its bounding box)."""
@@ -146,204 +123,6 @@ def cache_truncate(cur) -> None:
     cur.execute("TRUNCATE tiles_cache")
 
 
-# --- HTTP ---------------------------------------------------------------------------------------
-class Client:
-    """A minimal HTTP/1.1 GET client on one socket: a few µs of Python per request, so the client
-    does not dominate (http.client builds an email.Message per response). Reopens when the server
-    closes: gunicorn's sync workers close after every response, uvicorn keeps connections."""
-
-    def __init__(self, port: int):
-        self.port = port
-        self.sock: socket.socket | None = None
-        self.buf = bytearray()
-
-    def get(self, path: str) -> tuple[int, int, dict[str, str]]:
-        """(status, body length in bytes, headers in lower case)."""
-        reused = self.sock is not None
-        try:
-            return self._get(path)
-        except ConnectionError:
-            if not reused:
-                raise
-            self.close()  # an idle keep-alive connection the server closed: retry once
-            return self._get(path)
-
-    def _get(self, path: str) -> tuple[int, int, dict[str, str]]:
-        if self.sock is None:
-            self.sock = socket.create_connection(("127.0.0.1", self.port))
-            self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-            self.buf.clear()
-        self.sock.sendall(f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n".encode())
-        while (end := self.buf.find(b"\r\n\r\n")) < 0:
-            self._recv()
-        lines = self.buf[:end].decode("latin-1").split("\r\n")
-        del self.buf[: end + 4]
-        headers = {}
-        for line in lines[1:]:
-            k, _, v = line.partition(":")
-            headers[k.strip().lower()] = v.strip()
-        if "chunked" in headers.get("transfer-encoding", ""):
-            raise NotImplementedError(f"{path}: chunked responses are not expected from tiles")
-        n = int(headers.get("content-length", 0))
-        while len(self.buf) < n:
-            self._recv()
-        del self.buf[:n]
-        if headers.get("connection", "").lower() == "close":
-            self.close()
-        return int(lines[0].split(" ", 2)[1]), n, headers
-
-    def _recv(self) -> None:
-        chunk = self.sock.recv(1 << 18)
-        if not chunk:
-            raise ConnectionError("the server closed the connection")
-        self.buf += chunk
-
-    def close(self) -> None:
-        if self.sock is not None:
-            self.sock.close()
-            self.sock = None
-
-
-@dataclass
-class Run:
-    """Requests from concurrent clients: latencies (s), statuses, sizes, cache misses; wall (s)."""
-
-    latency_s: list[float] = field(default_factory=list)
-    status: list[int] = field(default_factory=list)
-    size: list[int] = field(default_factory=list)
-    misses: int = 0
-    wall_s: float = 0.0
-
-    def add(self, other: "Run") -> None:
-        self.latency_s += other.latency_s
-        self.status += other.status
-        self.size += other.size
-        self.misses += other.misses
-        self.wall_s += other.wall_s
-
-    @property
-    def rate(self) -> float:
-        return len(self.latency_s) / self.wall_s if self.wall_s else 0.0
-
-    @property
-    def errors(self) -> int:
-        return sum(s not in (200, 204) for s in self.status)
-
-
-def timed_get(client: Client, path: str, run: Run) -> float:
-    t0 = time.perf_counter()
-    status, n, headers = client.get(path)
-    dt = time.perf_counter() - t0
-    run.latency_s.append(dt)
-    run.status.append(status)
-    run.size.append(n)
-    run.misses += headers.get("x-tile-cache") == "miss"
-    return dt
-
-
-def hammer(port: int, paths: list[str], *, seconds: float | None = None) -> Run:
-    """CLIENTS threads, each on its own connection. Without `seconds`, the paths are shared out
-    and each fetched once (a cold pass); with it, each client loops over all paths from its own
-    offset until the deadline (throughput)."""
-    runs = [Run() for _ in range(CLIENTS)]
-    failures: list[BaseException] = []
-    start = threading.Barrier(CLIENTS + 1)
-
-    def work(i: int) -> None:
-        client = Client(port)
-        if seconds is None:
-            mine = paths[i::CLIENTS]
-        else:
-            k = i * len(paths) // CLIENTS
-            mine = paths[k:] + paths[:k]
-        start.wait()
-        try:
-            deadline = time.perf_counter() + (seconds or math.inf)
-            for j in range(len(mine) if seconds is None else sys.maxsize):
-                if time.perf_counter() >= deadline:
-                    break
-                timed_get(client, mine[j % len(mine)], runs[i])
-        except BaseException as exc:  # noqa: BLE001 - re-raised in the main thread
-            failures.append(exc)
-        finally:
-            client.close()
-
-    threads = [threading.Thread(target=work, args=(i,), daemon=True) for i in range(CLIENTS)]
-    for t in threads:
-        t.start()
-    start.wait()
-    t0 = time.perf_counter()
-    for t in threads:
-        t.join()
-    if failures:
-        raise failures[0]
-    total = Run(wall_s=time.perf_counter() - t0)
-    for r in runs:
-        total.add(Run(r.latency_s, r.status, r.size, r.misses))
-    return total
-
-
-# --- servers ------------------------------------------------------------------------------------
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def serve(stack: ExitStack, name: str, argv: list[str], env: dict, port: int) -> None:
-    """Start a server in its own process group, stopped (group and all) when `stack` closes:
-    on success, exceptions and Ctrl-C alike. Returns once /healthz answers 200."""
-    VAR.mkdir(parents=True, exist_ok=True)
-    log = open(VAR / f"{name}.log", "w")  # noqa: SIM115 - closed by the stack
-    stack.enter_context(log)
-    proc = subprocess.Popen(  # noqa: S603 - constant argv
-        argv, env=env, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
-    )
-    stack.callback(stop, proc)
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            break
-        try:
-            if Client(port).get("/healthz")[0] == 200:
-                return
-        except OSError:
-            pass
-        time.sleep(0.2)
-    raise RuntimeError(f"{name} did not come up; see {VAR / (name + '.log')}")
-
-
-def stop(proc: subprocess.Popen) -> None:
-    for sig, wait_s in ((signal.SIGTERM, 15), (signal.SIGKILL, 5)):
-        try:
-            os.killpg(proc.pid, sig)
-        except ProcessLookupError:
-            return
-        try:
-            proc.wait(wait_s)
-            return
-        except subprocess.TimeoutExpired:
-            continue
-
-
-def gunicorn_start(stack: ExitStack, *, db_url: str, constant_bytes: int) -> int:
-    port = free_port()
-    env = {
-        **os.environ,
-        "DATABASE_URL": db_url,
-        "DJANGO_SETTINGS_MODULE": "bench.bench_settings",
-        "BENCH_CONSTANT_TILE_BYTES": str(constant_bytes),
-        # The deployed config (metrics in multiprocess mode), with its own metrics directory:
-        # the config empties it at start, and var/prometheus may be a running server's.
-        "PROMETHEUS_MULTIPROC_DIR": str(VAR / "prometheus"),
-    }
-    argv = [str(ROOT / ".venv" / "bin" / "gunicorn"), "geo.wsgi", "--workers", "2"]
-    argv += ["-c", str(ROOT / "geo" / "gunicorn.conf.py")]
-    # No access log, as uvicorn's --no-access-log below: both serve, neither writes a line.
-    serve(stack, "gunicorn", [*argv, "--bind", f"127.0.0.1:{port}"], env, port)
-    return port
-
-
 def tipg_venv() -> Path:
     """tipg (FastAPI, asyncpg) in a throwaway venv: it must not enter the project's deps."""
     uvicorn = TIPG_VENV / "bin" / "uvicorn"
@@ -356,7 +135,7 @@ def tipg_venv() -> Path:
 
 
 def tipg_start(stack: ExitStack, *, db_url: str, buffer: int) -> int:
-    port = free_port()
+    port = harness.free_port()
     conf = f"TIPG_TABLE_CONFIG__public_{COMPARE_TABLE}__"
     env = {
         **os.environ,
@@ -403,19 +182,14 @@ def cold_breakdown(cur, tiles: list, rounds: int) -> dict[str, list[float]]:
     view through Django's handler and middleware. Per tile, the median over rounds."""
     import hashlib
 
-    from django.core import signals
-    from django.core.handlers.wsgi import WSGIHandler
-    from django.db import close_old_connections, transaction
+    from django.db import transaction
 
     from tiles.cache import cache_lookup, cache_put
     from tiles.coords import TileCoord
     from tiles.registry import COMPOSITE, layers_for
     from tiles.render import tile_render
 
-    # As django.test.Client: the connection (and `cur` on it) must outlive the requests.
-    signals.request_started.disconnect(close_old_connections)
-    signals.request_finished.disconnect(close_old_connections)
-    handler = WSGIHandler()
+    handler = harness.wsgi_handler()  # the connection (and `cur` on it) outlives the requests
     parts = ("raw", "lookup", "render_tx", "put_commit", "view")
     t = {p: np.zeros((rounds, len(tiles))) for p in parts}
     for r in range(rounds):
@@ -441,20 +215,6 @@ def cold_breakdown(cur, tiles: list, rounds: int) -> dict[str, list[float]]:
             for part, dt in (("lookup", t1 - t0), ("render_tx", t2 - t1), ("put_commit", t3 - t2)):
                 t[part][r, i] = dt
     return {p: np.median(v, axis=0).tolist() for p, v in t.items()}
-
-
-def wsgi_get(handler, path: str) -> float:
-    """Seconds for one GET through Django's WSGI handler in this process (no server, no HTTP)."""
-    import io
-
-    environ = {"REQUEST_METHOD": "GET", "PATH_INFO": path, "SERVER_NAME": "127.0.0.1",
-               "SERVER_PORT": "80", "HTTP_HOST": "127.0.0.1", "wsgi.input": io.BytesIO(),
-               "wsgi.url_scheme": "http"}  # fmt: skip
-    t0 = time.perf_counter()
-    response = handler(environ, lambda *_: None)
-    b"".join(response)
-    response.close()
-    return time.perf_counter() - t0
 
 
 def paired_cold(cur, port: int, key: str, tiles: list, rounds: int) -> dict:
@@ -485,23 +245,6 @@ def paired_cold(cur, port: int, key: str, tiles: list, rounds: int) -> dict:
     }
 
 
-def throughput(targets: dict[str, tuple[int, list[str]]], seconds: float, rounds: int) -> dict:
-    """Each target hammered for `seconds` by CLIENTS clients, in the order A B C D D C B A (more
-    passes when `rounds` ≥ 4), so drift in the machine's load hits all alike. One untimed pass
-    over every path first fills the caches and wakes the workers."""
-    for port, paths in targets.values():
-        hammer(port, paths)
-    runs = {name: Run() for name in targets}
-    names = list(targets)
-    order = []
-    for r in range(max(2, rounds - rounds % 2)):
-        order += names if r % 2 == 0 else names[::-1]
-    for name in order:
-        port, paths = targets[name]
-        runs[name].add(hammer(port, paths, seconds=seconds))
-    return runs
-
-
 def export_time(db_url: str) -> dict | None:
     cmd_file = ROOT / "tiles" / "management" / "commands" / "export_tiles.py"
     if not cmd_file.exists():
@@ -525,18 +268,6 @@ def export_time(db_url: str) -> dict | None:
 
 
 # --- report -------------------------------------------------------------------------------------
-def pct(values, p: float) -> float:
-    return float(np.percentile(values, p)) if len(values) else math.nan
-
-
-def ms(values, p: float) -> str:
-    return f"{pct(values, p) * 1000:7.1f}"
-
-
-def kb(values, p: float) -> str:
-    return f"{pct(values, p) / 1000:7.1f}"
-
-
 def per_zoom_table(r: dict) -> None:
     print("   z    n  raw p50  p95 ms |  size p50   p95   max KB | gzip p95 KB  empty")
     zs = np.array([t[0] for t in r["tiles"]])
@@ -617,12 +348,6 @@ def run_line(label: str, run: Run) -> None:
     )
 
 
-def verdict(ok: bool, text: str) -> str:
-    line = f"  {'PASS' if ok else 'MISS'}  {text}"
-    print(line)
-    return line
-
-
 def targets_report(r: dict) -> list[str]:
     c, low, tp = r["cold_totals"], r["low_zoom"], r["throughput_ratios"]
     lines = [
@@ -692,33 +417,13 @@ def parse_args() -> argparse.Namespace:
     ap.add_argument("--rounds", type=int, default=3, help="cold passes (per-tile median)")
     ap.add_argument("--seconds", type=float, default=4.0, help="per throughput measurement")
     ap.add_argument("--json", metavar="PATH", help="dump the raw numbers here")
-    ap.add_argument("--db", default=os.environ.get("BENCH_DATABASE_NAME", "gridatlas_bench"))
+    ap.add_argument("--db", default=DEFAULT_DB)
     return ap.parse_args()
-
-
-T0 = time.perf_counter()
-
-
-def phase(text: str) -> None:
-    print(f"[{time.perf_counter() - T0:6.1f} s] {text}", file=sys.stderr, flush=True)
 
 
 def setup(args) -> str:
     """Point Django at the scratch database (building it when needed); its DATABASE_URL."""
-    import django
-
-    user_env = dict(os.environ)
-    db_url = bench_database_url(args.db)
-    os.environ["DATABASE_URL"] = db_url
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "geo.settings")
-    django.setup()
-    from django.conf import settings
-
-    if settings.DATABASES["default"]["NAME"] != args.db:
-        raise RuntimeError("geo.settings was imported before DATABASE_URL pointed at the bench")
-    if args.rebuild or not city_ready():
-        city_build(args.db, user_env)  # its own process: it drops and creates the database
-    return db_url
+    return harness.bench_setup(db=args.db, rebuild=args.rebuild)
 
 
 def measure(args, db_url: str, stack: ExitStack) -> dict:
@@ -737,7 +442,7 @@ def measure(args, db_url: str, stack: ExitStack) -> dict:
     # The throughput loop cycles through the sample, so the mean is its bytes per request.
     r["constant_bytes"] = int(np.mean(r["raw_size"]))
     phase("starting gunicorn" + ("" if args.skip_tipg else " and tipg"))
-    port = gunicorn_start(stack, db_url=db_url, constant_bytes=r["constant_bytes"])
+    port = harness.gunicorn_start(stack, db_url=db_url, constant_bytes=r["constant_bytes"])
     tport = None if args.skip_tipg else tipg_start(stack, db_url=db_url, buffer=BUFFER)
     measure_http(args, r, cur, port, tport)
     stack.close()  # servers down before the export runs
@@ -785,16 +490,6 @@ def measure_http(args, r: dict, cur, port: int, tport: int | None) -> None:
         targets[f"tipg {COMPARE_LAYER}"] = (tport, [tipg_url(t) for t in grid_tiles])
     phase(f"throughput, {CLIENTS} clients, {args.seconds:.0f} s each: " + ", ".join(targets))
     r["throughput"] = throughput(targets, args.seconds, args.rounds)
-
-
-def hammer_sequential(port: int, paths: list[str]) -> Run:
-    client, run = Client(port), Run()
-    t0 = time.perf_counter()
-    for p in paths:
-        timed_get(client, p, run)
-    run.wall_s = time.perf_counter() - t0
-    client.close()
-    return run
 
 
 def report(r: dict) -> list[str]:
@@ -863,16 +558,13 @@ def report(r: dict) -> list[str]:
 
 def main() -> None:
     args = parse_args()
-    # A plain `kill` must also run the clean-up below (servers are stopped by the ExitStack).
-    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
+    harness.exit_on_sigterm()
     db_url = setup(args)
     with ExitStack() as stack:
         r = measure(args, db_url, stack)
     r["targets"] = report(r)
     if args.json:
-        with open(args.json, "w") as f:
-            json.dump(r, f, indent=1, default=lambda o: asdict(o) if isinstance(o, Run) else str(o))
-        print(f"\nraw numbers: {args.json}")
+        harness.json_dump(args.json, r)
 
 
 if __name__ == "__main__":

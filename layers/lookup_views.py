@@ -6,6 +6,7 @@ from dataclasses import asdict, dataclass
 from urllib.parse import quote
 
 from django.conf import settings
+from django.db import transaction
 from django.http import HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.utils.translation import gettext as _
@@ -63,6 +64,7 @@ def _contacts_visible(request) -> bool:
     return request.user.is_authenticated and request.user.has_perm(CONTACTS_PERMISSION)
 
 
+@transaction.non_atomic_requests  # one read-only statement (two for an address): no BEGIN/COMMIT
 @require_GET
 def lookup(request):
     """GET ?q=<address> or ?lon=…&lat=…[&crs=wgs84|gcj02|bd09]: the grid card (see README)."""

@@ -5,7 +5,9 @@
 -- ranking by true distance).
 -- A point on an edge shared by two grids is covered by both: the lower code wins, always the same.
 -- Distances are metres on the spheroid (geography); KNN (<->) in degrees only pre-selects, since
--- a degree of longitude is shorter than a degree of latitude at Wuhan's latitude.
+-- a degree of longitude is shorter than a degree of latitude at Wuhan's latitude. KNN compares
+-- with a scalar subquery, not the CTE's column: only a constant lets the GiST index order rows
+-- (else every station is read and sorted: 1.1 ms a lookup; every grid for an outside point: 17 ms).
 -- Returns one row: a json object (keys below); a missing part is null.
 WITH p AS (
   SELECT ST_SetSRID(ST_MakePoint(%(lon)s, %(lat)s), 4326) AS geom
@@ -21,7 +23,7 @@ WITH p AS (
          ST_Distance(g.geom::geography, p.geom::geography) AS distance_m
     FROM layers_grid g, p
    WHERE NOT EXISTS (SELECT 1 FROM grid) AND g.geom IS NOT NULL
-   ORDER BY g.geom <-> p.geom
+   ORDER BY g.geom <-> (SELECT geom FROM p)
    LIMIT 1
 ), micro AS (
   SELECT m.id, m.code, m.name, m.households
@@ -61,7 +63,7 @@ WITH p AS (
 ), station_candidates AS (
   SELECT s.id, s.name, s.level, s.address, s.opening_hours, s.geom
     FROM layers_servicestation s, p
-   ORDER BY s.geom <-> p.geom
+   ORDER BY s.geom <-> (SELECT geom FROM p)
    LIMIT %(station_candidates)s
 ), stations AS (
   SELECT c.id, c.name, c.level, c.address, c.opening_hours,
