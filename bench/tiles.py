@@ -120,7 +120,13 @@ def raw_cursor():
 
 
 def cache_truncate(cur) -> None:
+    """Empty the database cache; its TRUNCATE trigger bumps the epoch, whose NOTIFY empties the
+    workers' memories (tiles/memory.py) moments after the commit: wait those moments out, so a
+    cold pass is cold."""
     cur.execute("TRUNCATE tiles_cache")
+    if not cur.connection.autocommit:
+        cur.connection.commit()
+    time.sleep(0.2)
 
 
 def tipg_venv() -> Path:
