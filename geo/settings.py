@@ -184,5 +184,11 @@ GRIDATLAS_ADDRESS_CERTAIN_MARGIN = env("GRIDATLAS_ADDRESS_CERTAIN_MARGIN", 0.2, 
 GRIDATLAS_BATCH_MAX_ROWS = env("GRIDATLAS_BATCH_MAX_ROWS", 100_000, int)
 DATA_UPLOAD_MAX_MEMORY_SIZE = env("GRIDATLAS_UPLOAD_MAX_BYTES", 40 * 1024 * 1024, int)
 
+# Coverage analyses (layers/analysis): heatmap cell size, how far a building or station may be
+# from the road network to be joined to it, and how many new station sites to propose by default.
+GRIDATLAS_HEATMAP_CELL_M = env("GRIDATLAS_HEATMAP_CELL_M", 100.0, float)
+GRIDATLAS_ROAD_SNAP_MAX_M = env("GRIDATLAS_ROAD_SNAP_MAX_M", 200.0, float)
+GRIDATLAS_SITING_DEFAULT_K = env("GRIDATLAS_SITING_DEFAULT_K", 10, int)
+
 # Registered members per household that a paired unit should reach (the 1:50 rule).
 GRIDATLAS_HOUSEHOLDS_PER_MEMBER = env("GRIDATLAS_HOUSEHOLDS_PER_MEMBER", 50, int)
