@@ -13,5 +13,7 @@ urlpatterns = [
     path("admin-context/outlines.geojson", admin_views.outlines, name="admin_outlines"),
     path("admin/", admin.site.urls),
     path("", include("layers.urls")),
+    path("", include("layers.analysis_urls")),
+    path("", include("layers.heatmap_urls")),
     path("", include("tiles.urls")),
 ]

@@ -32,6 +32,7 @@ from layers.models import (
     MicroGrid,
     Pairing,
     Parcel,
+    Road,
     SentDownUnit,
     ServiceStation,
     Street,
@@ -320,7 +321,7 @@ class AddressAdmin(MapAdmin):
     show_full_result_count = False
 
 
-# --- stations, units, pairings, workers ----------------------------------------------------------
+# --- stations, roads, units, pairings, workers ---------------------------------------------------
 
 
 @admin.register(ServiceStation)
@@ -330,6 +331,13 @@ class ServiceStationAdmin(MapAdmin):
     list_filter = ("level", district_filter("street__code"))
     search_fields = ("name", "address", "street__name", "community__name", "xiaoqu__name")
     autocomplete_fields = ("street", "community", "xiaoqu")
+
+
+@admin.register(Road)
+class RoadAdmin(MapAdmin):
+    list_display = ("name", "kind", "walkable")
+    list_filter = ("kind", "walkable")
+    search_fields = ("name",)
 
 
 class PairingInline(admin.TabularInline):

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from layers import api_views, lookup_views
+from layers import analysis_download_views, api_views, dashboard_views, lookup_views
 
 urlpatterns = [
     path("api/search", api_views.search, name="api-search"),
@@ -9,4 +9,8 @@ urlpatterns = [
     path("api/lookup", lookup_views.lookup, name="api-lookup"),
     path("api/lookup/batch", lookup_views.lookup_batch, name="api-lookup-batch"),
     path("lookup/", lookup_views.lookup_page, name="lookup"),
+    path("api/analysis/siting", analysis_download_views.siting, name="api-analysis-siting"),
+    path("api/analysis/report.xlsx", analysis_download_views.report_xlsx, name="api-report-xlsx"),
+    path("dashboard/", dashboard_views.dashboard, name="dashboard"),
+    path("dashboard/report-map.html", dashboard_views.report_map, name="dashboard-report-map"),
 ]

@@ -8,9 +8,11 @@ stamp=$dest/.package-lock
 if [ -f "$stamp" ] && cmp -s package-lock.json "$stamp"; then exit 0; fi
 echo "==> vendoring browser libraries from npm"
 npm ci --no-audit --no-fund --loglevel=error
-mkdir -p "$dest/ol" "$dest/maplibre-gl"
+mkdir -p "$dest/ol" "$dest/maplibre-gl" "$dest/leaflet"
 cp node_modules/ol/dist/ol.js "$dest/ol/ol.js"
 cp node_modules/ol/ol.css "$dest/ol/ol.css"
 cp node_modules/maplibre-gl/dist/maplibre-gl.js node_modules/maplibre-gl/dist/maplibre-gl.css \
    node_modules/maplibre-gl/LICENSE.txt "$dest/maplibre-gl/"
+cp node_modules/leaflet/dist/leaflet.js node_modules/leaflet/dist/leaflet.css \
+   node_modules/leaflet/LICENSE "$dest/leaflet/"
 cp package-lock.json "$stamp"

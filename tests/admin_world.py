@@ -13,7 +13,7 @@ Offsets are ~metres east/north of tests.factories.ORIGIN (114.297, 30.594):
 from dataclasses import dataclass
 from datetime import date
 
-from django.contrib.gis.geos import Point
+from django.contrib.gis.geos import LineString, MultiLineString, Point
 
 from geo.srid import STORAGE_SRID
 from layers.models import (
@@ -26,6 +26,7 @@ from layers.models import (
     MicroGrid,
     Pairing,
     Parcel,
+    Road,
     SentDownUnit,
     ServiceStation,
     Worker,
@@ -96,6 +97,13 @@ def world_make() -> World:
         street=c.street,
         community=c,
         geom=point(180, 20),
+    )
+    Road.objects.create(
+        name="幸福路",
+        kind=Road.Kind.RESIDENTIAL,
+        geom=MultiLineString(
+            LineString(lonlat(-10, -10), lonlat(410, -10), srid=STORAGE_SRID), srid=STORAGE_SRID
+        ),
     )
     unit = SentDownUnit.objects.create(
         name="市测试局", kind=SentDownUnit.Kind.AGENCY, geom=point(-500, -500)

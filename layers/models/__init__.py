@@ -1,5 +1,6 @@
 from .boundaries import Community, District, GeomSource, Grid, LoadStatus, MicroGrid, Parcel, Street
 from .residential import Address, Building, CompoundAlias, Xiaoqu
+from .roads import Road
 from .service import Pairing, SentDownUnit, ServiceStation, Worker
 
 __all__ = [
@@ -14,6 +15,7 @@ __all__ = [
     "MicroGrid",
     "Pairing",
     "Parcel",
+    "Road",
     "SentDownUnit",
     "ServiceStation",
     "Street",

@@ -20,6 +20,7 @@ from .names import (
     pick,
     road_name,
 )
+from .roads import community_roads
 
 KIND_CODES = {
     "old": "old",
@@ -82,6 +83,7 @@ def community_fill(*, plan, rec, district, seed, names, east: float, srid: int):
 
     # Roads of the community and door numbers along them.
     roads = [names["road"].take(road_name(rng)) for _ in range(int(rng.integers(2, 5)))]
+    plan.roads.extend(community_roads(geom=rec["geom"], streets=inner.streets, road_names=roads))
     door = {r: int(rng.integers(1, 40)) for r in roads}
 
     def address_for(road: str) -> int:

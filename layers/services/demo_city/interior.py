@@ -45,6 +45,7 @@ class InteriorPlan:
     parcel_cell: list = field(default_factory=list)  # (i, j) lattice cell of each parcel
     buildings: list[BuildingSpec] = field(default_factory=list)
     compounds: list[CompoundSpec] = field(default_factory=list)
+    streets: list = field(default_factory=list)  # lattice lines, world frame, not clipped
 
 
 def _building_type(rng, kind: str):
@@ -164,7 +165,9 @@ def community_interior(*, geom, rng: np.random.Generator, theta_deg: float) -> I
         for j in range(nj + 1)
     ]
     to_world = lambda g: affinity.rotate(g, theta_deg, origin=origin)  # noqa: E731
-    lines = [geom.boundary] + [to_world(ln) for ln in lattice + cut_lines]
+    streets = [to_world(ln) for ln in lattice]
+    plan.streets = streets
+    lines = [geom.boundary] + streets + [to_world(ln) for ln in cut_lines]
     # Floating noding here: snap-rounding would bend the community edge by up to half a grid cell
     # at every street crossing; the edge itself already lies on the 1 cm grid (partition).
     noded = unary_union(lines)

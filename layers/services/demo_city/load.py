@@ -20,6 +20,7 @@ LAYER_TABLES = [  # children first: the order TRUNCATE and trigger toggling use
     "layers_pairing",
     "layers_sentdownunit",
     "layers_servicestation",
+    "layers_road",
     "layers_address",
     "layers_compoundalias",
     "layers_building",

@@ -24,6 +24,11 @@ class TableSpec:
     stamped: bool = True  # has created_at/updated_at
 
 
+def _multi_line(r):
+    g = r["geom"]
+    return g if g.geom_type == "MultiLineString" else shapely.MultiLineString([g])
+
+
 def _g(r):
     return r["geom"]
 
@@ -202,7 +207,7 @@ TABLE_STEPS = [
         ],
     ),
     (
-        "stations, units, pairings, workers",
+        "stations, roads, units, pairings, workers",
         [
             TableSpec(
                 "stations",
@@ -228,6 +233,13 @@ TABLE_STEPS = [
                     h,
                 ),
                 _g,
+            ),
+            TableSpec(
+                "roads",
+                "layers_road",
+                ("name", "kind", "walkable", "geom"),
+                lambda r, ids, h: (r["name"], r["kind"], r["walkable"], h),
+                _multi_line,
             ),
             TableSpec(
                 "units",

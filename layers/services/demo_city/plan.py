@@ -17,6 +17,7 @@ from .fill_community import community_fill
 from .fill_services import streets_stations, units_pairings
 from .names import UniqueNames
 from .partition import extent_for, groups_split, land_partition, seeds_make, water_make
+from .roads import arterial_roads
 
 
 @dataclass(frozen=True)
@@ -59,6 +60,7 @@ PLAN_TABLES = (
     "buildings",
     "addresses",
     "stations",
+    "roads",
     "units",
     "pairings",
     "workers",
@@ -83,6 +85,7 @@ class CityPlan:
     buildings: list = field(default_factory=list)
     addresses: list = field(default_factory=list)
     stations: list = field(default_factory=list)
+    roads: list = field(default_factory=list)
     units: list = field(default_factory=list)
     pairings: list = field(default_factory=list)
     workers: list = field(default_factory=list)
@@ -163,4 +166,5 @@ def city_plan(
         )
     streets_stations(plan=plan, seed=seed)
     units_pairings(plan=plan, seed=seed, n_units=sc.units, names=names)
+    plan.roads.extend(arterial_roads(plan=plan, seed=seed))
     return plan

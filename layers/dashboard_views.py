@@ -1,0 +1,116 @@
+"""The leadership dashboard (/dashboard/) and its offline report map download. The page's data
+comes from the analysis API (/api/analysis/…); this view sets up the filters and the texts."""
+
+import json
+
+from django.conf import settings
+from django.http import HttpResponse
+from django.shortcuts import render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET
+
+from geo.errors import BadRequest
+from layers.models import District, ServiceStation
+from layers.services.report_map import report_map_html
+from tiles.tilejson import city_bounds
+
+
+def _distances() -> list[dict]:
+    circles = (
+        (settings.GRIDATLAS_WALK_5MIN_M, _("5-minute walk")),
+        (settings.GRIDATLAS_WALK_10MIN_M, _("10-minute walk")),
+        (settings.GRIDATLAS_WALK_15MIN_M, _("15-minute walk")),
+    )
+    return [
+        {
+            "metres": f"{m:g}",
+            "label": f"{label} ({m:g} m)",
+            "default": m == settings.GRIDATLAS_WALK_10MIN_M,
+        }
+        for m, label in circles
+    ]
+
+
+def _strings() -> dict:
+    return {
+        "coverageWithin": _("Households within %(m)s m of a station"),
+        "heatmapMax": _("uncovered households per cell, up to %(n)s"),
+        "proposedSite": _("proposed new station"),
+        "byStreet": _("Coverage by street"),
+        "byCommunity": _("Coverage by community"),
+        "total": _("Total"),
+        "noGaps": _("None: no gap here."),
+        "zoomTo": _("Zoom"),
+        "loading": _("Loading…"),
+        "failed": _("Some figures could not be loaded: %(error)s"),
+        "fig": {
+            "communities": _("communities"),
+            "grids": _("grids"),
+            "compoundsParty": _("compounds with a party organisation"),
+            "stations": _("service stations"),
+            "stationLevels": _("%(street)s street · %(community)s community · %(xiaoqu)s compound"),
+            "units": _("paired sent-down units"),
+            "pairings": _("%(n)s pairings"),
+            "members": _("registered members"),
+            "covered": _("households within %(m)s m of a station"),
+            "ofHouseholds": _("%(n)s of %(total)s households"),
+        },
+        "col": {
+            "name": _("Name"),
+            "households": _("Households"),
+            "percent": _("Covered"),
+            "uncovered": _("Uncovered households"),
+            "buildingsUncovered": _("Uncovered buildings"),
+            "building": _("Building"),
+            "xiaoqu": _("Compound"),
+            "community": _("Community"),
+            "street": _("Street"),
+            "grid": _("Grid"),
+            "distance": _("Nearest station (m)"),
+            "perWorker": _("Households per worker"),
+            "members": _("Registered members"),
+            "shortfall": _("Members short"),
+            "added": _("Households added"),
+        },
+        "gap": {
+            "uncovered": _("Uncovered buildings"),
+            "party": _("Compounds without a party organisation"),
+            "load": _("Grids out of band"),
+            "pairing": _("Communities short of paired members"),
+            "siting": _("Proposed new stations"),
+        },
+    }
+
+
+@require_GET
+def dashboard(request):
+    return render(
+        request,
+        "layers/dashboard.html",
+        {
+            "city_name": settings.GRIDATLAS_CITY_NAME,
+            "districts": District.objects.order_by("code").only("code", "name"),
+            "distances": _distances(),
+            "levels": ServiceStation.Level.choices,
+            "bounds_json": json.dumps(city_bounds()),
+            "strings": _strings(),
+        },
+    )
+
+
+@require_GET
+def report_map(request):
+    """The offline report map (one HTML file, Leaflet inlined) as a download."""
+    raw = request.GET.get("distance", f"{settings.GRIDATLAS_WALK_10MIN_M:g}")
+    try:
+        distance_m = float(raw)
+    except ValueError:
+        raise BadRequest(f"distance must be metres, not {raw!r}") from None
+    if not 0 < distance_m <= settings.GRIDATLAS_ANALYSIS_MAX_DISTANCE_M:
+        raise BadRequest(
+            f"distance must be between 0 and {settings.GRIDATLAS_ANALYSIS_MAX_DISTANCE_M:g} m"
+        )
+    html = report_map_html(distance_m=distance_m)
+    response = HttpResponse(html, content_type="text/html; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="coverage-{distance_m:g}m.html"'
+    return response
