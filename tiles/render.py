@@ -28,7 +28,7 @@ def _statement(keys: tuple[str, ...], paths: tuple) -> str:
     return "SELECT " + "\n || ".join(parts)
 
 
-def _run(*, coord: TileCoord, layers: list[TileLayer], async_commit: bool) -> bytes:
+def _run(*, coord: TileCoord, layers: list[TileLayer]) -> bytes:
     params: dict = {}
     for layer in layers:
         params.update(query_params(z=coord.z, x=coord.x, y=coord.y, layer=layer))
@@ -38,15 +38,10 @@ def _run(*, coord: TileCoord, layers: list[TileLayer], async_commit: bool) -> by
         # savepoint=False: inside a request's transaction this adds no SAVEPOINT round trips.
         with transaction.atomic(savepoint=False), connection.cursor() as cur:
             # One tile is small work: parallel workers cost more to start than they save.
-            settings_sql = (
+            cur.execute(
                 f"SET LOCAL statement_timeout = {timeout_ms}; "
                 "SET LOCAL max_parallel_workers_per_gather = 0"
             )
-            if async_commit:
-                # The transaction writes nothing but the disposable cache row: its commit need
-                # not wait for the WAL flush.
-                settings_sql += "; SET LOCAL synchronous_commit = off"
-            cur.execute(settings_sql)
             cur.execute(sql, params)
             return bytes(cur.fetchone()[0] or b"")
     except OperationalError as exc:
@@ -58,17 +53,14 @@ def _run(*, coord: TileCoord, layers: list[TileLayer], async_commit: bool) -> by
         raise
 
 
-def tile_render(
-    *, coord: TileCoord, layers: list[TileLayer], droppable: bool, async_commit: bool = False
-) -> RenderedTile:
+def tile_render(*, coord: TileCoord, layers: list[TileLayer], droppable: bool) -> RenderedTile:
     """Render the layers that cover z. When `droppable` (the composite tile) and the tile is over
-    GRIDATLAS_TILE_MAX_BYTES, leave out the lowest-priority layers until it fits. `async_commit`:
-    the caller's transaction writes only the tile cache, so it may commit asynchronously."""
+    GRIDATLAS_TILE_MAX_BYTES, leave out the lowest-priority layers until it fits."""
     active = [la for la in layers if la.covers(coord.z)]
     dropped: list[str] = []
     cap = settings.GRIDATLAS_TILE_MAX_BYTES
     while True:
-        data = _run(coord=coord, layers=active, async_commit=async_commit) if active else b""
+        data = _run(coord=coord, layers=active) if active else b""
         if not droppable or len(data) <= cap or len(active) <= 1:
             return RenderedTile(data, tuple(la.key for la in active), tuple(dropped))
         lowest = min(active, key=lambda la: la.priority)
