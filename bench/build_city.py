@@ -14,12 +14,13 @@ import argparse
 import os
 import resource
 import sys
-import threading
 import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+from harness import ServerPeak  # noqa: E402 - beside this script; the project root goes first
+
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "geo.settings")
 
 
@@ -46,33 +47,12 @@ def main() -> None:
     from django.core.management import call_command
 
     call_command("migrate", verbosity=0)
-    server_peak = {"rss_kb": 0}
-    stop = threading.Event()
-
-    def watch_server():
-        # Peak RSS of postgres processes, sampled from /proc (the bench runs on the same host).
-        while not stop.is_set():
-            for pid in os.listdir("/proc"):
-                if not pid.isdigit():
-                    continue
-                try:
-                    with open(f"/proc/{pid}/status") as f:
-                        text = f.read()
-                except OSError:
-                    continue
-                if "Name:\tpostgres" in text:
-                    rss = int(text.split("VmRSS:")[1].split()[0]) if "VmRSS:" in text else 0
-                    server_peak["rss_kb"] = max(server_peak["rss_kb"], rss)
-            stop.wait(0.5)
-
-    watcher = threading.Thread(target=watch_server, daemon=True)
-    watcher.start()
     t0 = time.perf_counter()
+    server = ServerPeak()
     try:
-        call_command("build_demo_city", scale=args.scale, seed=args.seed, replace=True)
+        with server:
+            call_command("build_demo_city", scale=args.scale, seed=args.seed, replace=True)
     finally:
-        stop.set()
-        watcher.join()
         total = time.perf_counter() - t0
         py_peak_mib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
         with connection.cursor() as cur:
@@ -86,7 +66,7 @@ def main() -> None:
     print(f"build+load {args.scale}: {total:.1f} s (target ≤ 600 s, ratio {total / 600:.2f})")
     print(
         f"peak memory: generator {py_peak_mib:.0f} MiB, busiest PostgreSQL process "
-        f"{server_peak['rss_kb'] / 1024:.0f} MiB (target ≤ 4096 MiB)"
+        f"{server.rss_kb / 1024:.0f} MiB (target ≤ 4096 MiB)"
     )
     print(f"database size: {size}")
 

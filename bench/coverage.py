@@ -13,10 +13,8 @@ when missing or empty (about 2 min). Reads only. See bench/README.md for what ea
 
 import argparse
 import importlib.util
-import os
 import resource
 import statistics
-import threading
 import time
 
 # harness (found beside this script) puts the project root in front of sys.path on import.
@@ -24,40 +22,6 @@ import harness
 from harness import DEFAULT_DB, phase, verdict
 
 TARGET_S = 30.0  # whole-city station coverage, the three distances together (DESIGN.md)
-
-
-# --- memory ---------------------------------------------------------------------------------------
-class ServerPeak:
-    """Peak RSS of the PostgreSQL processes (backends and parallel workers), sampled from /proc
-    every 0.2 s on this host, as bench/build_city.py does."""
-
-    def __init__(self):
-        self.rss_kb = 0
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._watch, daemon=True)
-
-    def __enter__(self):
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc):
-        self._stop.set()
-        self._thread.join()
-
-    def _watch(self):
-        while not self._stop.is_set():
-            for pid in os.listdir("/proc"):
-                if not pid.isdigit():
-                    continue
-                try:
-                    with open(f"/proc/{pid}/status") as f:
-                        text = f.read()
-                except OSError:
-                    continue
-                if "Name:\tpostgres" in text and "VmRSS:" in text:
-                    rss = int(text.split("VmRSS:")[1].split()[0])
-                    self.rss_kb = max(self.rss_kb, rss)
-            self._stop.wait(0.2)
 
 
 def backend_peak_kb() -> int | None:
@@ -193,7 +157,7 @@ def heatmap() -> dict:
 
 def measure(args) -> dict:
     r: dict = {}
-    with ServerPeak() as server:
+    with harness.ServerPeak() as server:
         phase(f"straight mode: the three distances, {args.rounds} rounds")
         r["straight"] = straight_rounds(args.rounds)
         phase("straight mode: where the time goes")

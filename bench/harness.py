@@ -462,3 +462,36 @@ def json_dump(path: str, r: dict) -> None:
     with open(path, "w") as f:
         json.dump(r, f, indent=1, default=lambda o: asdict(o) if isinstance(o, Run) else str(o))
     print(f"\nraw numbers: {path}")
+
+
+class ServerPeak:
+    """Peak RSS of the PostgreSQL processes (backends and parallel workers), sampled from /proc
+    every 0.2 s on this host (the benchmarks run beside the server)."""
+
+    def __init__(self):
+        self.rss_kb = 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._watch, daemon=True)
+
+    def __enter__(self):
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self._stop.set()
+        self._thread.join()
+
+    def _watch(self):
+        while not self._stop.is_set():
+            for pid in os.listdir("/proc"):
+                if not pid.isdigit():
+                    continue
+                try:
+                    with open(f"/proc/{pid}/status") as f:
+                        text = f.read()
+                except OSError:
+                    continue
+                if "Name:\tpostgres" in text and "VmRSS:" in text:
+                    rss = int(text.split("VmRSS:")[1].split()[0])
+                    self.rss_kb = max(self.rss_kb, rss)
+            self._stop.wait(0.2)
