@@ -10,6 +10,9 @@ import shutil
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+# The whole-city boundary check (/check/) and the coverage workbook take up to a minute on the
+# city: gunicorn's default of 30 s would kill the worker mid-answer.
+timeout = 120
 # Set before any worker imports prometheus_client: it picks its storage at import time.
 METRICS_DIR = Path(
     os.environ.setdefault("PROMETHEUS_MULTIPROC_DIR", str(ROOT / "var" / "prometheus"))

@@ -195,5 +195,8 @@ GRIDATLAS_HEATMAP_MAX_CELLS = env("GRIDATLAS_HEATMAP_MAX_CELLS", 4_000_000, int)
 GRIDATLAS_ANALYSIS_MAX_ROWS = env("GRIDATLAS_ANALYSIS_MAX_ROWS", 10_000, int)
 GRIDATLAS_ANALYSIS_MAX_DISTANCE_M = env("GRIDATLAS_ANALYSIS_MAX_DISTANCE_M", 5_000.0, float)
 
+# The boundary-check page (/check/): most violations listed (the GeoJSON download has all).
+GRIDATLAS_CHECK_PAGE_MAX_ROWS = env("GRIDATLAS_CHECK_PAGE_MAX_ROWS", 1000, int)
+
 # Registered members per household that a paired unit should reach (the 1:50 rule).
 GRIDATLAS_HOUSEHOLDS_PER_MEMBER = env("GRIDATLAS_HOUSEHOLDS_PER_MEMBER", 50, int)

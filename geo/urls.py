@@ -15,5 +15,6 @@ urlpatterns = [
     path("", include("layers.urls")),
     path("", include("layers.analysis_urls")),
     path("", include("layers.heatmap_urls")),
+    path("", include("layers.check_urls")),
     path("", include("tiles.urls")),
 ]
