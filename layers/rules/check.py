@@ -7,6 +7,7 @@ from pathlib import Path
 from django.conf import settings
 from django.contrib.gis.geos import GEOSGeometry
 from django.db import connection
+from django.utils.translation import gettext_lazy
 
 from geo.sql import sql_compose
 from geo.srid import metric_srid
@@ -23,13 +24,22 @@ RELATIONS = {
 }
 UNITS = {"grid": "layers_grid", "microgrid": "layers_microgrid"}
 RULES = ("outside_parent", "overlap", "gap", "split_building", "load_band", "code_parent")
+# Messages in the request's language (gettext at format time); {level} is a level's name.
 MESSAGES = {
-    "outside_parent": "{level} {0} reaches {area:.0f} m² outside its parent {1}",
-    "overlap": "{level}s {0} and {1} overlap by {area:.0f} m²",
-    "gap": "{area:.0f} m² of {0} is covered by no {level}",
-    "split_building": "building {0} is split between {level}s {rest}",
-    "load_band": "{level} {0} has {households} households, outside the band {lo}–{hi}",
-    "code_parent": "{level} code {0} does not start with its parent's code {1}",
+    "outside_parent": gettext_lazy("{level} {0} reaches {area:.0f} m² outside its parent {1}"),
+    "overlap": gettext_lazy("{level} {0} overlaps {1} by {area:.0f} m²"),
+    "gap": gettext_lazy("{area:.0f} m² of {0} is covered by no {level}"),
+    "split_building": gettext_lazy("building {0} is split between {level}: {rest}"),
+    "load_band": gettext_lazy(
+        "{level} {0} has {households} households, outside the band {lo}–{hi}"
+    ),
+    "code_parent": gettext_lazy("{level} code {0} does not start with its parent's code {1}"),
+}
+LEVEL_NAMES = {
+    "street": gettext_lazy("street"),
+    "community": gettext_lazy("community"),
+    "grid": gettext_lazy("grid"),
+    "microgrid": gettext_lazy("micro-grid"),
 }
 
 
@@ -59,9 +69,9 @@ def _run(file: str, *, level: str, params: dict, **slots) -> list[Violation]:
     out = []
     for rule, codes, area, geom, *extra in rows:
         fmt = dict(
-            level=level,
+            level=str(LEVEL_NAMES[level]),
             area=area or 0.0,
-            rest=" and ".join(codes[1:]),
+            rest=", ".join(codes[1:]),
             households=extra[0] if extra else None,
             lo=params.get("min_households"),
             hi=params.get("max_households"),
@@ -71,7 +81,7 @@ def _run(file: str, *, level: str, params: dict, **slots) -> list[Violation]:
                 rule=rule,
                 level=level,
                 codes=tuple(codes),
-                message=MESSAGES[rule].format(*codes, **fmt),
+                message=str(MESSAGES[rule]).format(*codes, **fmt),
                 area_m2=area,
                 geom=GEOSGeometry(geom) if geom is not None else None,
             )
