@@ -1,0 +1,80 @@
+"""python manage.py propose_grids: propose grid layouts for one community (nothing is saved)."""
+
+import json
+from pathlib import Path
+
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError
+
+from geo.errors import DomainError
+from layers.selectors.parcel_graph import grids_propose, proposal_outlines
+
+
+class Command(BaseCommand):
+    help = (
+        "Propose grid layouts for a community: its parcels grouped into contiguous grids of "
+        "GRIDATLAS_GRID_HOUSEHOLDS_MIN–MAX households, compounds kept whole where the band "
+        "allows. Prints each alternative's metrics, best first; --out writes the proposed grid "
+        "polygons (unions of their parcels) as GeoJSON. Nothing is saved to the database."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument("community_code", help="the community's 12-digit code")
+        parser.add_argument("--alternatives", type=int, default=3, help="how many (default 3)")
+        parser.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+        parser.add_argument("--out", type=Path, help="write the proposals to this .geojson")
+
+    def handle(self, *args, **opts):
+        out: Path | None = opts["out"]
+        if out is not None and not out.parent.is_dir():
+            raise CommandError(f"{out.parent}: no such directory for --out")
+        if opts["alternatives"] < 1:
+            raise CommandError("--alternatives must be at least 1")
+        try:
+            proposals = grids_propose(
+                community_code=opts["community_code"],
+                alternatives=opts["alternatives"],
+                seed=opts["seed"],
+            )
+        except DomainError as exc:
+            raise CommandError(exc.message) from exc
+        lo, hi = settings.GRIDATLAS_GRID_HOUSEHOLDS_MIN, settings.GRIDATLAS_GRID_HOUSEHOLDS_MAX
+        self.stdout.write(f"community {opts['community_code']}, band {lo}–{hi} households")
+        for p in proposals:
+            m = p.metrics
+            self.stdout.write(
+                f"alternative {p.rank}: {m.groups} grids, {m.groups_in_band} in band, "
+                f"worst {m.max_deviation} households outside, {m.compounds_split} compounds "
+                f"split, contiguous {'yes' if m.contiguous else 'NO'}, score {p.score:.2f}"
+            )
+            for grid in p.grids:
+                self.stdout.write(
+                    f"  grid {grid.number}: {grid.households} households, "
+                    f"{grid.building_count} buildings, {len(grid.parcel_ids)} parcels"
+                )
+            for problem in p.problems:
+                self.stdout.write(f"  problem: {problem}")
+        if out is not None:
+            out.write_text(json.dumps(self._geojson(proposals), ensure_ascii=False), "utf-8")
+            self.stdout.write(f"wrote {out}")
+
+    @staticmethod
+    def _geojson(proposals) -> dict:
+        features = []
+        for p in proposals:
+            outlines = proposal_outlines(proposal=p)
+            features += [
+                {
+                    "type": "Feature",
+                    "geometry": outlines.get(grid.number),
+                    "properties": {
+                        "alternative": p.rank,
+                        "grid": grid.number,
+                        "households": grid.households,
+                        "building_count": grid.building_count,
+                        "parcel_ids": grid.parcel_ids,
+                    },
+                }
+                for grid in p.grids
+            ]
+        return {"type": "FeatureCollection", "features": features}
