@@ -194,3 +194,18 @@ def test_gdal_reads_a_tile_over_http(live_server, django_db_blocker):
     assert "Layer name: grids" in out.stdout
     count = int(out.stdout.split("Feature Count:")[1].split()[0])
     assert count > 0
+
+
+@pytest.mark.django_db(transaction=True)  # autocommit, as a tile request runs
+def test_statement_timeout_is_a_503_and_stays_with_the_tile(client, django_db_blocker, settings):
+    with city_loaded(django_db_blocker, plan_make(scale="tiny", seed=1)):
+        z, x, y = tile_of(*city_centre(), 15)
+        settings.GRIDATLAS_TILE_STATEMENT_TIMEOUT_MS = 1  # no composite tile is cut in 1 ms
+        r = get_tile(client, "all", z, x, y)
+        assert r.status_code == 503 and "took over 1 ms" in r.json()["error"]
+        # SET LOCAL ended with the tile's statement: the session keeps its own timeout.
+        with connection.cursor() as cur:
+            cur.execute("SHOW statement_timeout")
+            assert cur.fetchone()[0] != "1ms"
+        settings.GRIDATLAS_TILE_STATEMENT_TIMEOUT_MS = 5000
+        assert get_tile(client, "all", z, x, y).status_code == 200

@@ -5,7 +5,7 @@ import functools
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.db import OperationalError, connection, transaction
+from django.db import OperationalError, connection
 
 from geo.errors import Unavailable
 from geo.sql import sql_text
@@ -35,14 +35,18 @@ def _run(*, coord: TileCoord, layers: list[TileLayer]) -> bytes:
     sql = _statement(tuple(la.key for la in layers), tuple(la.sql_path for la in layers))
     timeout_ms = int(settings.GRIDATLAS_TILE_STATEMENT_TIMEOUT_MS)
     try:
-        # savepoint=False: inside a request's transaction this adds no SAVEPOINT round trips.
-        with transaction.atomic(savepoint=False), connection.cursor() as cur:
-            # One tile is small work: parallel workers cost more to start than they save.
+        with connection.cursor() as cur:
+            # One round trip: several statements in one (simple-protocol) query run as one
+            # implicit transaction, so SET LOCAL holds for the tile's SQL and ends with it — no
+            # BEGIN, SET and COMMIT of their own. One tile is small work: parallel workers cost
+            # more to start than they save.
             cur.execute(
                 f"SET LOCAL statement_timeout = {timeout_ms}; "
-                "SET LOCAL max_parallel_workers_per_gather = 0"
+                f"SET LOCAL max_parallel_workers_per_gather = 0; {sql}",
+                params,
             )
-            cur.execute(sql, params)
+            cur.nextset()  # past the two SETs' (empty) results
+            cur.nextset()
             return bytes(cur.fetchone()[0] or b"")
     except OperationalError as exc:
         if "statement timeout" in str(exc):

@@ -52,8 +52,7 @@ def tile(request, layer: str, z: str, x: str, y: str):
         tile_memory.put(layer, coord, cached.data, cached.etag, epoch)
         headers["X-Tile-Cache"] = "hit"
         return _tile_response(request, cached.data, cached.etag, headers)
-    with transaction.atomic():  # for the render's SET LOCAL (timeout, no parallel workers)
-        rendered = tile_render(coord=coord, layers=layers, droppable=layer == COMPOSITE)
+    rendered = tile_render(coord=coord, layers=layers, droppable=layer == COMPOSITE)
     etag = '"' + hashlib.md5(rendered.data, usedforsecurity=False).hexdigest() + '"'
     if rendered.dropped:
         # A capped tile is served but not cached: it is not the whole tile.
