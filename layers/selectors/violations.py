@@ -1,11 +1,9 @@
 """Boundary-rule violations for the check report (`manage.py check_boundaries` and /check/):
 scoped to a street or a community, counted by rule, as GeoJSON, and where the map should look.
 
-`boundary_violations()` always checks the whole city, so scoping filters its results by code
-prefix: a violation is in a street or community when one of its codes (the features it names)
-starts with that division's code. A scoped check therefore costs as much as the whole-city one;
-pushing the prefix into the rule SQL would make it cheaper, and belongs with the editor's scoped
-check in layers/rules.
+A violation is in a street or community when the feature a rule checks has a code starting
+with that division's code; the rule SQL filters on it (layers/rules), so a scoped check reads only
+that division's rows.
 """
 
 import json
@@ -63,10 +61,6 @@ class CheckScope:
         return cls(tuple(r for r in RULES if r in picked), street_code, community_code)
 
 
-def violation_in_scope(v: Violation, *, prefix: str | None) -> bool:
-    return prefix is None or any(code.startswith(prefix) for code in v.codes)
-
-
 def violations_checked(
     *, scope: CheckScope, on_rule: Callable[[str], None] | None = None
 ) -> list[Violation]:
@@ -74,11 +68,7 @@ def violations_checked(
     (a progress bar)."""
     out: list[Violation] = []
     for rule in scope.rules:
-        out += [
-            v
-            for v in boundary_violations(rules=(rule,))
-            if violation_in_scope(v, prefix=scope.prefix)
-        ]
+        out += boundary_violations(rules=(rule,), scope=scope.prefix)
         if on_rule:
             on_rule(rule)
     return out

@@ -1,4 +1,6 @@
 -- Rule 3, no gap: the parts of a parent that none of its children cover, one row per part.
+-- scope_like: a LIKE pattern of the codes checked (a street or community code and a wildcard,
+-- or a lone wildcard for the whole city); the prefix index on code answers it.
 -- Slots: {child}, {parent} tables, {fk} the child's parent column.
 -- Parameters: metric_srid, tolerance_m (m), min_area_m2 (m²): thinner or smaller parts are
 -- noding noise along shared edges.
@@ -8,6 +10,7 @@ WITH cover AS (
          (SELECT ST_Union(c.geom) FROM {child} c
            WHERE c.{fk} = p.id AND c.geom IS NOT NULL) AS cg
     FROM {parent} p
+   WHERE p.code LIKE %(scope_like)s
 ), holes AS (
   SELECT code, ga_significant_parts(CASE WHEN cg IS NULL THEN pg ELSE ST_Difference(pg, cg) END,
                                     %(metric_srid)s, %(tolerance_m)s, %(min_area_m2)s) AS g

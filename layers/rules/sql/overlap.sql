@@ -1,15 +1,21 @@
 -- Rule 2, no overlap: sibling pairs (same parent) whose interiors share an area beyond the
 -- tolerance.
+-- scope_like: a LIKE pattern of the codes checked (a street or community code and a wildcard,
+-- or a lone wildcard for the whole city); the prefix index on code answers it.
 -- Slots: {child} table, {fk} its parent column.
 -- Parameters: metric_srid, tolerance_m (m), min_area_m2 (m²).
 -- Returns: rule, codes (the two siblings), area_m2 (m²), geom (the shared area, EPSG:4326).
 WITH pairs AS (
-  SELECT a.code AS a_code, b.code AS b_code,
+  -- Pairs start from a feature in scope (the prefix index finds it); a pair of two in scope is
+  -- taken once (lower id first), as in the whole-city check, whose output order is kept.
+  SELECT CASE WHEN a.id < b.id THEN a.code ELSE b.code END AS a_code,
+         CASE WHEN a.id < b.id THEN b.code ELSE a.code END AS b_code,
          ga_significant_parts(ST_Intersection(a.geom, b.geom), %(metric_srid)s,
                               %(tolerance_m)s, %(min_area_m2)s) AS i
     FROM {child} a
-    JOIN {child} b ON b.{fk} = a.{fk} AND a.id < b.id AND a.geom && b.geom
-   WHERE ST_Relate(a.geom, b.geom, '2********')   -- interiors meet in an area, not an edge
+    JOIN {child} b ON b.{fk} = a.{fk} AND a.id <> b.id AND a.geom && b.geom
+   WHERE a.code LIKE %(scope_like)s AND (a.id < b.id OR b.code NOT LIKE %(scope_like)s)
+     AND ST_Relate(a.geom, b.geom, '2********')   -- interiors meet in an area, not an edge
 )
 SELECT 'overlap' AS rule, ARRAY[a_code, b_code]::text[] AS codes,
        ST_Area(i::geography) AS area_m2, i AS geom

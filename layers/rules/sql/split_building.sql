@@ -1,5 +1,7 @@
 -- Rule 4, no split building: buildings whose footprint lies in more than one unit (grid or
 -- micro-grid), each share larger than min_area_m2.
+-- scope_like: a LIKE pattern of the codes checked (a street or community code and a wildcard,
+-- or a lone wildcard for the whole city); the prefix index on code answers it.
 -- Slots: {unit}, the grid or micro-grid table.
 -- Parameters: min_area_m2 (m²).
 -- Returns: rule, codes (building, then the units it lies in), area_m2 (footprint, m²), geom
@@ -9,6 +11,7 @@ WITH pieces AS (
          ST_Area(ST_Intersection(b.geom, u.geom)::geography) AS a
     FROM layers_building b
     JOIN {unit} u ON u.geom && b.geom AND ST_Relate(u.geom, b.geom, '2********')
+   WHERE b.code LIKE %(scope_like)s
 )
 SELECT 'split_building' AS rule, (ARRAY[code] || array_agg(unit_code ORDER BY unit_code))::text[]
        AS codes, ST_Area(geom::geography) AS area_m2, geom
