@@ -7,9 +7,10 @@ from django.http import JsonResponse
 class DomainError(Exception):
     status = 400
 
-    def __init__(self, message: str):
+    def __init__(self, message: str, **details):
         super().__init__(message)
         self.message = message
+        self.details = details  # more for the client to act on (JSON-serialisable)
 
 
 class BadRequest(DomainError):
@@ -22,6 +23,22 @@ class NotFound(DomainError):
 
 class Unavailable(DomainError):
     status = 503
+
+
+class Forbidden(DomainError):
+    status = 403
+
+
+class Conflict(DomainError):
+    """A write based on a stale revision: someone else changed the same thing first."""
+
+    status = 409
+
+
+class RuleViolation(DomainError):
+    """A write that would break a boundary rule; nothing was written."""
+
+    status = 422
 
 
 class TileOutOfRange(NotFound):
@@ -41,5 +58,9 @@ class DomainErrorMiddleware:
 
     def process_exception(self, request, exception):
         if isinstance(exception, DomainError):
-            return JsonResponse({"error": exception.message}, status=exception.status)
+            return JsonResponse(
+                {"error": exception.message, **exception.details},
+                status=exception.status,
+                json_dumps_params={"ensure_ascii": False},
+            )
         return None

@@ -28,6 +28,7 @@ from layers.models import (
     District,
     GeomSource,
     Grid,
+    LayoutRevision,
     LoadStatus,
     MicroGrid,
     Pairing,
@@ -338,6 +339,26 @@ class RoadAdmin(MapAdmin):
     list_display = ("name", "kind", "walkable")
     list_filter = ("kind", "walkable")
     search_fields = ("name",)
+
+
+@admin.register(LayoutRevision)
+class LayoutRevisionAdmin(admin.ModelAdmin):
+    """Published layouts are history: listed and read, never edited here."""
+
+    list_display = ("community", "number", "effective_date", "author", "created_at")
+    list_filter = ("effective_date",)
+    search_fields = ("community__code", "community__name", "reason")
+    readonly_fields = [f.name for f in LayoutRevision._meta.fields]
+    autocomplete_fields = ("community", "author")  # never a <select> of every row
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
 
 
 class PairingInline(admin.TabularInline):

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from layers import analysis_download_views, api_views, dashboard_views, lookup_views
+from layers import analysis_download_views, api_views, dashboard_views, edit_views, lookup_views
 
 urlpatterns = [
     path("api/search", api_views.search, name="api-search"),
@@ -11,6 +11,13 @@ urlpatterns = [
     path("lookup/", lookup_views.lookup_page, name="lookup"),
     path("api/analysis/siting", analysis_download_views.siting, name="api-analysis-siting"),
     path("api/analysis/report.xlsx", analysis_download_views.report_xlsx, name="api-report-xlsx"),
+    path("api/edit/communities/<str:code>/layout", edit_views.layout, name="api-edit-layout"),
+    path(
+        "api/edit/communities/<str:code>/revisions",
+        edit_views.revisions,
+        name="api-edit-revisions",
+    ),
+    path("api/edit/communities/<str:code>/commit", edit_views.commit, name="api-edit-commit"),
     path("dashboard/", dashboard_views.dashboard, name="dashboard"),
     path("dashboard/report-map.html", dashboard_views.report_map, name="dashboard-report-map"),
 ]

@@ -23,6 +23,7 @@ from layers.models import (
     CompoundAlias,
     GeomSource,
     Grid,
+    LayoutRevision,
     MicroGrid,
     Pairing,
     Parcel,
@@ -111,6 +112,13 @@ def world_make() -> World:
     Pairing.objects.create(unit=unit, community=c, since=date(2024, 3, 1), registered_members=4)
     Worker.objects.create(name="李网格", role=Worker.Role.GRID_WORKER, grid=grid)
     Worker.objects.create(name="王楼长", role=Worker.Role.BUILDING_HEAD, building=b1)
+    LayoutRevision.objects.create(
+        community=c,
+        number=1,
+        effective_date=date(2024, 3, 1),
+        assignment={str(p1.pk): [grid.code, micro.code]},
+        changed_parcels=[p1.pk],
+    )
     return World(
         community=c,
         unpaired=unpaired,

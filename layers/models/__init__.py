@@ -1,4 +1,5 @@
 from .boundaries import Community, District, GeomSource, Grid, LoadStatus, MicroGrid, Parcel, Street
+from .layouts import LayoutRevision
 from .residential import Address, Building, CompoundAlias, Xiaoqu
 from .roads import Road
 from .service import Pairing, SentDownUnit, ServiceStation, Worker
@@ -10,6 +11,7 @@ __all__ = [
     "CompoundAlias",
     "District",
     "GeomSource",
+    "LayoutRevision",
     "Grid",
     "LoadStatus",
     "MicroGrid",
