@@ -1,7 +1,7 @@
 """Domain errors, mapped to HTTP once (DomainErrorMiddleware): views raise, never build 4xx by
 hand, and every error says what is wrong and what to do next."""
 
-from django.http import JsonResponse
+from geo.http import json_response
 
 
 class DomainError(Exception):
@@ -58,9 +58,7 @@ class DomainErrorMiddleware:
 
     def process_exception(self, request, exception):
         if isinstance(exception, DomainError):
-            return JsonResponse(
-                {"error": exception.message, **exception.details},
-                status=exception.status,
-                json_dumps_params={"ensure_ascii": False},
+            return json_response(
+                {"error": exception.message, **exception.details}, status=exception.status
             )
         return None

@@ -4,10 +4,11 @@ report as an XLSX download (the sheets `manage.py coverage --out report.xlsx` wr
 from dataclasses import asdict
 
 from django.conf import settings
-from django.http import HttpResponse, JsonResponse
+from django.http import HttpResponse
 from django.views.decorators.http import require_GET
 
 from geo.errors import BadRequest
+from geo.http import json_response
 from layers.analysis.report import report_sheets, sheets_xlsx
 from layers.analysis.siting import CANDIDATE_KINDS, siting_propose
 from layers.analysis_views import AnalysisQuery
@@ -41,7 +42,7 @@ def siting(request):
     )
     body = asdict(proposal)
     body["query"] = q.echo("distance_m", "levels")
-    return JsonResponse(body, json_dumps_params={"ensure_ascii": False})
+    return json_response(body)
 
 
 @require_GET

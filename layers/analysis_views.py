@@ -18,11 +18,11 @@ import math
 from dataclasses import asdict, dataclass
 
 from django.conf import settings
-from django.http import JsonResponse
 from django.views.decorators.http import require_GET
 
 from geo.codes import LEVELS as CODE_LEVELS
 from geo.errors import BadRequest
+from geo.http import json_response
 from layers.analysis import Area, analysis_area, analysis_max_distance_m, analysis_max_rows
 from layers.analysis.coverage import (
     BY,
@@ -35,11 +35,6 @@ from layers.analysis.load import LISTS, load_report
 from layers.analysis.organisation import organisation_report
 from layers.analysis.pairing import pairing_report
 from layers.analysis.report import city_headline
-
-
-def _json(body: dict) -> JsonResponse:
-    # Chinese names as UTF-8, not \\u escapes.
-    return JsonResponse(body, json_dumps_params={"ensure_ascii": False})
 
 
 def _distance(raw: str | None) -> float:
@@ -132,7 +127,7 @@ def coverage(request):
     report = coverage_report(
         distance_m=q.distance_m, mode=q.mode, by=q.by, levels=q.levels, area=q.area
     )
-    return _json(
+    return json_response(
         {
             "query": q.echo("distance_m", "mode", "by", "levels"),
             "rows": [asdict(r) for r in report.rows],
@@ -150,7 +145,7 @@ def coverage_uncovered(request):
     result = uncovered_buildings(
         distance_m=q.distance_m, mode=q.mode, levels=q.levels, area=q.area, limit=q.limit
     )
-    return _json(
+    return json_response(
         {
             "query": q.echo("distance_m", "mode", "levels", "limit"),
             "total_buildings": result.total_buildings,
@@ -172,7 +167,7 @@ def organisation(request):
     body = asdict(report)
     body.pop("distance_m")
     body.pop("levels")
-    return _json({"query": q.echo("distance_m", "levels", "limit"), **body})
+    return json_response({"query": q.echo("distance_m", "levels", "limit"), **body})
 
 
 @require_GET
@@ -182,7 +177,7 @@ def load(request):
     q = AnalysisQuery.parse(request.GET)
     listed = _choice("list", request.GET.get("list"), LISTS, "exceptions")
     report = load_report(area=q.area, listed=listed, limit=q.limit)
-    return _json({"query": {**q.echo("limit"), "list": listed}, **asdict(report)})
+    return json_response({"query": {**q.echo("limit"), "list": listed}, **asdict(report)})
 
 
 @require_GET
@@ -190,11 +185,11 @@ def pairing(request):
     """GET ?district=&street=: communities with no paired unit; registered members against the
     1:50 rule."""
     q = AnalysisQuery.parse(request.GET)
-    return _json({"query": q.echo(), **asdict(pairing_report(area=q.area))})
+    return json_response({"query": q.echo(), **asdict(pairing_report(area=q.area))})
 
 
 @require_GET
 def headline(request):
     """GET ?district=&street=: the figures a city report quotes."""
     q = AnalysisQuery.parse(request.GET)
-    return _json({"query": q.echo(), **asdict(city_headline(area=q.area))})
+    return json_response({"query": q.echo(), **asdict(city_headline(area=q.area))})

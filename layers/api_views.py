@@ -2,18 +2,13 @@
 (geo.errors), turned into 4xx JSON with a message once, in the middleware."""
 
 from django.conf import settings
-from django.http import JsonResponse
 from django.views.decorators.http import require_GET
 
 from geo.errors import BadRequest
+from geo.http import json_response
 from layers.selectors.places import division_tree, feature_card, hits_as_dicts, place_search
 
 SEARCH_MAX_CHARS = 50
-
-
-def _json(body: dict) -> JsonResponse:
-    # Chinese names as UTF-8, not \\u escapes: a third of the bytes, and readable in a console.
-    return JsonResponse(body, json_dumps_params={"ensure_ascii": False})
 
 
 def _limit(raw: str | None) -> int:
@@ -32,13 +27,13 @@ def search(request):
     if len(q) > SEARCH_MAX_CHARS:
         raise BadRequest(f"q is {len(q)} characters; type at most {SEARCH_MAX_CHARS}")
     hits = place_search(q=q, limit=_limit(request.GET.get("limit")))
-    return _json({"q": q, "results": hits_as_dicts(hits)})
+    return json_response({"q": q, "results": hits_as_dicts(hits)})
 
 
 @require_GET
 def feature(request, kind: str, feature_id: int):
     """GET /api/features/<layer key>/<id>: the card of one feature (ids as in the tiles)."""
-    return _json(feature_card(kind=kind, feature_id=feature_id))
+    return json_response(feature_card(kind=kind, feature_id=feature_id))
 
 
 @require_GET
@@ -47,4 +42,4 @@ def divisions(request):
     street = request.GET.get("street")
     if street is not None and not (street.isdigit() and len(street) == 9):
         raise BadRequest(f"street must be a 9-digit street code, not {street!r}")
-    return _json({"street": street, "divisions": division_tree(street_code=street)})
+    return json_response({"street": street, "divisions": division_tree(street_code=street)})

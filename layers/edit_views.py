@@ -5,10 +5,10 @@ import datetime
 import json
 
 from django.conf import settings
-from django.http import JsonResponse
 from django.views.decorators.http import require_GET, require_POST
 
 from geo.errors import BadRequest, NotFound
+from geo.http import json_response
 from layers.models import Community, Grid
 from layers.models.boundaries import load_status
 from layers.services.layouts import (
@@ -17,10 +17,6 @@ from layers.services.layouts import (
     layout_commit,
     layout_revision_current,
 )
-
-
-def _json(body, status: int = 200) -> JsonResponse:
-    return JsonResponse(body, status=status, json_dumps_params={"ensure_ascii": False})
 
 
 def _community(code: str) -> Community:
@@ -49,7 +45,7 @@ def _grids(community: Community) -> list[dict]:
 def layout(request, code: str):
     community = _community(code)
     assignment = layout_assignment(community=community)
-    return _json(
+    return json_response(
         {
             "community": {"code": community.code, "name": community.name},
             "revision": layout_revision_current(community=community),
@@ -68,7 +64,7 @@ def revisions(request, code: str):
     rows = community.revisions.order_by("-number").values(
         "number", "author__username", "created_at", "effective_date", "reason", "changed_parcels"
     )
-    return _json(
+    return json_response(
         {
             "community": community.code,
             "revisions": [
@@ -120,7 +116,7 @@ def commit(request, code: str):
         effective_date=effective,
         band_reason=str(body.get("band_reason") or ""),
     )
-    return _json(
+    return json_response(
         {
             "revision": revision.number,
             "effective_date": revision.effective_date.isoformat(),

@@ -9,11 +9,12 @@ from pathlib import Path
 from urllib.parse import urlencode
 
 from django.conf import settings
-from django.http import HttpResponse, JsonResponse
+from django.http import HttpResponse
 from django.urls import reverse
 from django.views.decorators.http import require_GET
 
 from geo.errors import BadRequest
+from geo.http import json_response
 from layers.analysis import analysis_max_distance_m
 from layers.analysis.coverage import MODES
 from layers.analysis.heatmap import (
@@ -121,7 +122,7 @@ def heatmap_json(request, kind: str):
         "unit": heatmap.unit,
         "legend": heatmap.ramp.legend(),
     }
-    return JsonResponse(body, json_dumps_params={"ensure_ascii": False})
+    return json_response(body)
 
 
 @require_GET

@@ -7,7 +7,7 @@ from urllib.parse import quote
 
 from django.conf import settings
 from django.db import transaction
-from django.http import HttpResponse, JsonResponse
+from django.http import HttpResponse
 from django.shortcuts import render
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
@@ -15,6 +15,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from geo.chinese_crs import CHINESE_CRS, to_wgs84
 from geo.errors import BadRequest
+from geo.http import json_response
 from layers.selectors.address_search import address_candidates
 from layers.selectors.lookup import GridCard, grid_card_for_point
 from layers.services.lookup_batch import batch_lookup, table_read, table_write
@@ -50,11 +51,7 @@ class PointQuery:
         return cls(values["lon"], values["lat"], crs, round(wgs_lon, 7), round(wgs_lat, 7))
 
 
-def _json(body: dict, status: int = 200) -> JsonResponse:
-    return JsonResponse(body, status=status, json_dumps_params={"ensure_ascii": False})
-
-
-def _card_json(card: GridCard) -> dict:
+def _cardjson_response(card: GridCard) -> dict:
     body = asdict(card)
     body["in_grid"] = card.in_grid
     return body
@@ -71,13 +68,13 @@ def lookup(request):
     params = request.GET
     visible = _contacts_visible(request)
     if "q" in params:
-        return _json(_address_lookup(params["q"], contacts_visible=visible))
+        return json_response(_address_lookup(params["q"], contacts_visible=visible))
     if "lon" in params or "lat" in params:
         point = PointQuery.parse(params)
         card = grid_card_for_point(
             lon=point.wgs84_lon, lat=point.wgs84_lat, contacts_visible=visible
         )
-        return _json({"query": asdict(point), "card": _card_json(card)})
+        return json_response({"query": asdict(point), "card": _cardjson_response(card)})
     raise BadRequest(
         "give an address as ?q=… or a point as ?lon=…&lat=… (crs: " + ", ".join(CHINESE_CRS) + ")"
     )
@@ -96,7 +93,7 @@ def _address_lookup(q: str, *, contacts_visible: bool) -> dict:
     if result.candidates:
         top = result.candidates[0]
         card = grid_card_for_point(lon=top.lon, lat=top.lat, contacts_visible=contacts_visible)
-        body["card"] = _card_json(card)
+        body["card"] = _cardjson_response(card)
     return body
 
 
@@ -121,7 +118,7 @@ def lookup_batch(request):
     result = batch_lookup(table=table, crs=crs)
     unmatched = [{"row": n, "reason": why} for n, why in result.unmatched[:UNMATCHED_LISTED]]
     if request.POST.get("format") == "json" or request.GET.get("format") == "json":
-        return _json(
+        return json_response(
             {
                 "rows": len(table.rows),
                 "matched": result.matched,

@@ -10,6 +10,7 @@ from django.http import HttpResponse, JsonResponse
 from django.views.decorators.http import require_GET
 
 from geo.errors import TileOutOfRange, UnknownLayer
+from geo.http import json_response
 
 from .cache import cache_lookup, cache_put
 from .coords import TileCoord
@@ -105,16 +106,12 @@ def _base_url(request) -> str:
 @require_GET
 def tilejson_view(request, layer: str):
     _layers_or_404(layer)
-    return JsonResponse(
-        tilejson(key=layer, base_url=_base_url(request)), json_dumps_params={"ensure_ascii": False}
-    )
+    return json_response(tilejson(key=layer, base_url=_base_url(request)))
 
 
 @require_GET
 def style_view(request):
-    return JsonResponse(
-        style(base_url=_base_url(request)), json_dumps_params={"ensure_ascii": False}
-    )
+    return json_response(style(base_url=_base_url(request)))
 
 
 @require_GET

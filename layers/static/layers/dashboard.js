@@ -43,24 +43,15 @@
 
   /* ---- the map ---- */
   const bounds = JSON.parse(root.dataset.bounds);
-  const map = new maplibregl.Map({
+  // The dashboard shows boundaries and stations only (grids unfilled), under its own layers.
+  const map = gridatlasOfflineMap({
     container: "dash-map",
     bounds: bounds[0] > -180 ? [[bounds[0], bounds[1]], [bounds[2], bounds[3]]] : undefined,
     fitBoundsOptions: { padding: 20 },
-    localIdeographFontFamily: "'Noto Sans CJK SC', 'Noto Sans SC', 'PingFang SC', 'Microsoft YaHei', sans-serif",
-    attributionControl: { compact: true },
-  });
+  }, root.dataset.styleUrl, (layers) => layers
+    .filter((l) => !/^(buildings|xiaoqu|units|microgrids)-/.test(l.id))
+    .map((l) => (l.id === "grids-fill" ? { ...l, paint: { ...l.paint, "fill-opacity": 0 } } : l)));
   window.gridatlasDashboardMap = map;
-  map.setStyle(root.dataset.styleUrl, {
-    validate: false,
-    // Labels in local fonts (no glyph server); the dashboard shows boundaries and stations only.
-    transformStyle: (_prev, next) => ({
-      ...next,
-      glyphs: undefined,
-      layers: next.layers.filter((l) => !/^(buildings|xiaoqu|units|microgrids)-/.test(l.id))
-        .map((l) => (l.id === "grids-fill" ? { ...l, paint: { ...l.paint, "fill-opacity": 0 } } : l)),
-    }),
-  });
   map.addControl(new maplibregl.NavigationControl({ showCompass: false }), "top-right");
   map.addControl(new maplibregl.ScaleControl({ unit: "metric" }), "bottom-right");
   const mapReady = new Promise((resolve) => map.on("load", resolve));

@@ -14,24 +14,13 @@
   const status = (text) => { document.getElementById("map-status").textContent = text || ""; };
 
   const bounds = JSON.parse(el.dataset.bounds);
-  const map = new maplibregl.Map({
+  const map = gridatlasOfflineMap({
     container: el,
     bounds: bounds[0] > -180 ? [[bounds[0], bounds[1]], [bounds[2], bounds[3]]] : undefined,
     fitBoundsOptions: { padding: 24 },
-    // CJK labels drawn with the browser's own fonts: no glyph server, no internet.
-    localIdeographFontFamily: "'Noto Sans CJK SC', 'Noto Sans SC', 'PingFang SC', " +
-      "'Microsoft YaHei', 'Source Han Sans SC', sans-serif",
-    attributionControl: { compact: true },
     hash: true,
-  });
+  }, el.dataset.styleUrl);
   window.gridatlasMap = map; // for tests and the console
-  // style.json names a glyphs URL (the style spec wants one for text) that serves nothing; here
-  // it is dropped so MapLibre draws every label with the browser's fonts instead of asking the
-  // server for glyph ranges that 404. The served style is validated as is by the tests.
-  map.setStyle(el.dataset.styleUrl, {
-    validate: false,
-    transformStyle: (_previous, next) => ({ ...next, glyphs: undefined }),
-  });
   map.addControl(new maplibregl.NavigationControl({ visualizePitch: false }), "top-right");
   map.addControl(new maplibregl.ScaleControl({ unit: "metric" }), "bottom-right");
 
