@@ -16,20 +16,9 @@
     template.replace(/%\((\w+)\)s/g, (_, k) => (values[k] === undefined ? "" : values[k]));
   const status = (text) => { statusEl.textContent = text || ""; };
 
-  const map = new maplibregl.Map({
-    container: mapEl,
-    center: [114.30, 30.59],
-    zoom: 11,
-    localIdeographFontFamily: "'Noto Sans CJK SC', 'Noto Sans SC', 'PingFang SC', " +
-      "'Microsoft YaHei', sans-serif",
-    attributionControl: { compact: true },
-  });
+  const map = gridatlasOfflineMap({ container: mapEl, center: [114.30, 30.59], zoom: 11 },
+    mapEl.dataset.styleUrl);
   window.gridatlasLookupMap = map;
-  // Like the main map: no glyph server, labels drawn with local fonts.
-  map.setStyle(mapEl.dataset.styleUrl, {
-    validate: false,
-    transformStyle: (_previous, next) => ({ ...next, glyphs: undefined }),
-  });
   map.addControl(new maplibregl.NavigationControl({ showCompass: false }), "top-right");
   map.on("load", () => {
     map.addSource("lookup", { type: "geojson", data: { type: "FeatureCollection", features: [] } });
@@ -123,10 +112,11 @@
           a.href = "tel:" + w.phone;
           p.append(a);
         }
-      } else {
-        p.append(el("span", "muted", T.signInForContacts));
       }
       people.append(p);
+    }
+    if (card.workers.length && !card.contacts_visible) {
+      people.append(el("p", "muted", T.signInForContacts)); // once, not per person
     }
     cardEl.append(people);
 
