@@ -141,6 +141,8 @@ GRIDATLAS_METRIC_SRID = env("GRIDATLAS_METRIC_SRID", 4547, int)  # CGCS2000 GK C
 GRIDATLAS_BOUNDARY_TOLERANCE_M = env("GRIDATLAS_BOUNDARY_TOLERANCE_M", 0.5, float)
 GRIDATLAS_MIN_VIOLATION_AREA_M2 = env("GRIDATLAS_MIN_VIOLATION_AREA_M2", 1.0, float)
 GRIDATLAS_SLIVER_MIN_AREA_M2 = env("GRIDATLAS_SLIVER_MIN_AREA_M2", 1.0, float)
+# Cut lines snap to parcel vertices and edges, and reach an edge they stop short of, within this.
+GRIDATLAS_CUT_SNAP_M = env("GRIDATLAS_CUT_SNAP_M", 1.0, float)
 
 # Household load bands (inclusive).
 GRIDATLAS_GRID_HOUSEHOLDS_MIN = env("GRIDATLAS_GRID_HOUSEHOLDS_MIN", 300, int)
@@ -183,6 +185,9 @@ GRIDATLAS_ADDRESS_CERTAIN_MARGIN = env("GRIDATLAS_ADDRESS_CERTAIN_MARGIN", 0.2, 
 # upload size that allows (100,000 rows of CSV are about 10 MB).
 GRIDATLAS_BATCH_MAX_ROWS = env("GRIDATLAS_BATCH_MAX_ROWS", 100_000, int)
 DATA_UPLOAD_MAX_MEMORY_SIZE = env("GRIDATLAS_UPLOAD_MAX_BYTES", 40 * 1024 * 1024, int)
+# Layer import (manage.py import_layer, /import/): from this many rows on, the building totals
+# are derived once for the whole import instead of by the per-statement triggers.
+GRIDATLAS_IMPORT_BULK_MIN_ROWS = env("GRIDATLAS_IMPORT_BULK_MIN_ROWS", 1_000, int)
 
 # Coverage analyses (layers/analysis): heatmap cell size, how far a building or station may be
 # from the road network to be joined to it, and how many new station sites to propose by default.
@@ -197,6 +202,10 @@ GRIDATLAS_ANALYSIS_MAX_DISTANCE_M = env("GRIDATLAS_ANALYSIS_MAX_DISTANCE_M", 5_0
 
 # The boundary-check page (/check/): most violations listed (the GeoJSON download has all).
 GRIDATLAS_CHECK_PAGE_MAX_ROWS = env("GRIDATLAS_CHECK_PAGE_MAX_ROWS", 1000, int)
+
+# OGC API Features (/ogc/): features per page when the client gives no `limit`, and the most.
+GRIDATLAS_OGC_DEFAULT_LIMIT_FEATURES = env("GRIDATLAS_OGC_DEFAULT_LIMIT_FEATURES", 100, int)
+GRIDATLAS_OGC_MAX_LIMIT_FEATURES = env("GRIDATLAS_OGC_MAX_LIMIT_FEATURES", 10_000, int)
 
 # Registered members per household that a paired unit should reach (the 1:50 rule).
 GRIDATLAS_HOUSEHOLDS_PER_MEMBER = env("GRIDATLAS_HOUSEHOLDS_PER_MEMBER", 50, int)

@@ -1,4 +1,5 @@
 from django.contrib import admin
+from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
 from geo import views
@@ -12,9 +13,14 @@ urlpatterns = [
     # The offline base layer of the admin's map widgets (staff only).
     path("admin-context/outlines.geojson", admin_views.outlines, name="admin_outlines"),
     path("admin/", admin.site.urls),
+    # Sign-in for planners, who need not be staff (the admin's login admits staff only).
+    path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
+    path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("", include("layers.editor_urls")),
     path("", include("layers.urls")),
     path("", include("layers.analysis_urls")),
     path("", include("layers.heatmap_urls")),
     path("", include("layers.check_urls")),
     path("", include("tiles.urls")),
+    path("ogc", include("layers.ogc.urls")),  # OGC API Features, for QGIS, ArcGIS and GDAL
 ]

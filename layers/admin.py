@@ -28,11 +28,14 @@ from layers.models import (
     District,
     GeomSource,
     Grid,
+    LayoutDraft,
     LayoutRevision,
+    LayoutRevisionGrid,
     LoadStatus,
     MicroGrid,
     Pairing,
     Parcel,
+    PlannerStreet,
     Road,
     SentDownUnit,
     ServiceStation,
@@ -350,6 +353,52 @@ class LayoutRevisionAdmin(admin.ModelAdmin):
     search_fields = ("community__code", "community__name", "reason")
     readonly_fields = [f.name for f in LayoutRevision._meta.fields]
     autocomplete_fields = ("community", "author")  # never a <select> of every row
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(PlannerStreet)
+class PlannerStreetAdmin(admin.ModelAdmin):
+    """Which streets each planner may edit the layouts of (the editing API enforces it)."""
+
+    list_display = ("user", "street")
+    search_fields = ("user__username", "street__code", "street__name")
+    autocomplete_fields = ("user", "street")
+
+
+@admin.register(LayoutDraft)
+class LayoutDraftAdmin(admin.ModelAdmin):
+    """Planners' unpublished drafts: read here, and discarded if abandoned."""
+
+    list_display = ("community", "author", "base_revision", "updated_at")
+    search_fields = ("community__code", "author__username")
+    readonly_fields = [f.name for f in LayoutDraft._meta.fields]
+    autocomplete_fields = ("community", "author")  # never a <select> of every row
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(LayoutRevisionGrid)
+class LayoutRevisionGridAdmin(admin.ModelAdmin):
+    """Each revision's frozen grids and micro-grids: history, read only."""
+
+    list_display = ("code", "name", "level", "revision", "households", "building_count")
+    list_filter = ("level",)
+    search_fields = ("code", "name", "revision__community__code")
+    # The polygon (not editable) stays out of the page: the diff endpoint shows it on the map.
+    readonly_fields = [f.name for f in LayoutRevisionGrid._meta.fields if f.editable]
+    autocomplete_fields = ("revision",)
 
     def has_add_permission(self, request):
         return False

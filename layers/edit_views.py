@@ -1,68 +1,132 @@
-"""The editing API (JSON) the planners' editor uses: a community's live layout with its revision,
-the list of revisions, and a commit of parcel moves (201 / 400 / 403 / 409 / 422)."""
+"""The editing API (JSON) the planners' editor uses, under /api/edit/communities/<code>/.
+
+Reads (layout, revisions, diff) are open to every visitor; a draft is its author's. Writes need
+`layers.change_parcel` AND the community's street assigned to the user (staff and superusers with
+the permission edit everything); anonymous users get 403. Errors are JSON {"error": …, …}:
+400 bad input, 403, 404, 409 stale base_revision (with current_revision and changed_since),
+422 rule violations (with violations). Moves are [{"parcel": id, "grid": code|null,
+"microgrid": code|null}]; a move with no micro-grid gets one (layers/services/layout_apply.py).
+New grids and micro-grids a commit creates are listed as new_grids [{"code", "name"}] (15-digit
+grid codes, 18-digit micro-grid codes; GET layout gives next_grid_code).
+"""
 
 import datetime
-import json
 
-from django.conf import settings
-from django.views.decorators.http import require_GET, require_POST
+from django.http import HttpResponse
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from geo.errors import BadRequest, NotFound
-from geo.http import json_response
-from layers.models import Community, Grid
-from layers.models.boundaries import load_status
-from layers.services.layouts import (
+from geo.http import json_body, json_response
+from layers.models import Community
+from layers.services.layout_apply import (
+    NewUnit,
     ParcelMove,
+    microgrid_codes_next,
+    unit_code_next,
+)
+from layers.services.layout_drafts import (
+    draft_discard,
+    draft_get,
+    draft_publish,
+    draft_save,
+    grids_summary,
+)
+from layers.services.layout_history import layout_diff, layout_revert
+from layers.services.layouts import (
     layout_assignment,
     layout_commit,
+    layout_editable,
     layout_revision_current,
 )
 
 
 def _community(code: str) -> Community:
-    community = Community.objects.filter(code=code).first()
+    community = Community.objects.select_related("street").filter(code=code).first()
     if community is None:
         raise NotFound(f"no community with code {code}")
     return community
 
 
-def _grids(community: Community) -> list[dict]:
-    lo, hi = settings.GRIDATLAS_GRID_HOUSEHOLDS_MIN, settings.GRIDATLAS_GRID_HOUSEHOLDS_MAX
-    rows = Grid.objects.filter(community=community).order_by("code")
-    return [
-        {
-            "code": g.code,
-            "name": g.name,
-            "households": g.households,
-            "buildings": g.building_count,
-            "load": str(load_status(g.households, lo=lo, hi=hi)),
-        }
-        for g in rows
-    ]
+def _body(request) -> dict:
+    return json_body(request)
+
+
+def _base(body: dict) -> int:
+    base = body.get("base_revision")
+    if not isinstance(base, int) or isinstance(base, bool) or base < 0:
+        raise BadRequest("base_revision must be the revision number the edit started from")
+    return base
+
+
+def _date(body: dict, *, required: bool = False) -> datetime.date:
+    raw = body.get("effective_date")
+    if not raw and required:
+        raise BadRequest("effective_date (YYYY-MM-DD) is required: from when the layout applies")
+    raw = raw or datetime.date.today().isoformat()
+    try:
+        return datetime.date.fromisoformat(raw)
+    except (TypeError, ValueError):
+        raise BadRequest(f"effective_date must be YYYY-MM-DD, not {raw!r}") from None
+
+
+def _moves(body: dict) -> list[ParcelMove]:
+    raw = body.get("moves")
+    if not isinstance(raw, list):
+        raise BadRequest("moves must be a list of {parcel, grid, microgrid}")
+    moves = []
+    for i, m in enumerate(raw):
+        if not isinstance(m, dict) or not isinstance(m.get("parcel"), int):
+            raise BadRequest(f"moves[{i}] needs an integer parcel id")
+        moves.append(ParcelMove(m["parcel"], m.get("grid") or None, m.get("microgrid") or None))
+    return moves
+
+
+def _new_units(body: dict) -> list[NewUnit]:
+    raw = body.get("new_grids") or []
+    if not isinstance(raw, list) or not all(
+        isinstance(u, dict) and isinstance(u.get("code"), str) for u in raw
+    ):
+        raise BadRequest("new_grids must be a list of {code, name}")
+    return [NewUnit(u["code"], str(u.get("name") or "")) for u in raw]
 
 
 @require_GET
 def layout(request, code: str):
+    """GET: {community, revision, editable (may this user write), next_grid_code (never used in
+    this community, retired codes included), next_microgrid_codes ({grid code: its next unused
+    micro-grid code}), parcels: [{id, grid, microgrid}], grids}."""
     community = _community(code)
     assignment = layout_assignment(community=community)
     return json_response(
         {
             "community": {"code": community.code, "name": community.name},
             "revision": layout_revision_current(community=community),
+            "editable": layout_editable(user=request.user, community=community),
+            "next_grid_code": unit_code_next(parent_code=community.code),
+            "next_microgrid_codes": microgrid_codes_next(community_code=community.code),
             "parcels": [
                 {"id": int(pk), "grid": grid, "microgrid": micro}
                 for pk, (grid, micro) in assignment.items()
             ],
-            "grids": _grids(community),
+            "grids": grids_summary(community=community),
         }
     )
 
 
 @require_GET
 def revisions(request, code: str):
+    """GET: {community, revisions: [{number, baseline, author__username, created_at,
+    effective_date, reason, changed_parcels}]}, newest first. Revision 0 is the baseline (the
+    layout before the first publish, effective from 0001-01-01)."""
     community = _community(code)
     rows = community.revisions.order_by("-number").values(
-        "number", "author__username", "created_at", "effective_date", "reason", "changed_parcels"
+        "number",
+        "baseline",
+        "author__username",
+        "created_at",
+        "effective_date",
+        "reason",
+        "changed_parcels",
     )
     return json_response(
         {
@@ -79,48 +143,110 @@ def revisions(request, code: str):
     )
 
 
-def _moves(body: dict) -> list[ParcelMove]:
-    raw = body.get("moves")
-    if not isinstance(raw, list):
-        raise BadRequest("moves must be a list of {parcel, grid, microgrid}")
-    moves = []
-    for i, m in enumerate(raw):
-        if not isinstance(m, dict) or not isinstance(m.get("parcel"), int):
-            raise BadRequest(f"moves[{i}] needs an integer parcel id")
-        moves.append(ParcelMove(m["parcel"], m.get("grid") or None, m.get("microgrid") or None))
-    return moves
+def _published(revision) -> dict:
+    return {
+        "revision": revision.number,
+        "effective_date": revision.effective_date.isoformat(),
+        "grids": grids_summary(community=revision.community),
+    }
 
 
 @require_POST
 def commit(request, code: str):
-    """POST JSON {base_revision, moves: [{parcel, grid, microgrid}], effective_date?,
-    band_reason?}: 201 with the new revision; 409 when base_revision is stale; 422 with the
-    violations when a rule would break (nothing is written)."""
-    try:
-        body = json.loads(request.body or b"{}")
-    except json.JSONDecodeError as exc:
-        raise BadRequest(f"the body is not JSON: {exc}") from None
-    base = body.get("base_revision")
-    if not isinstance(base, int) or base < 0:
-        raise BadRequest("base_revision must be the revision number the edit started from")
-    raw_date = body.get("effective_date") or datetime.date.today().isoformat()
-    try:
-        effective = datetime.date.fromisoformat(raw_date)
-    except (TypeError, ValueError):
-        raise BadRequest(f"effective_date must be YYYY-MM-DD, not {raw_date!r}") from None
+    """POST JSON {base_revision, moves, new_grids?, effective_date?, band_reason?}: 201
+    {revision, effective_date, grids}; 409 when base_revision is stale; 422 with the violations
+    when a rule would break (nothing is written)."""
+    body = _body(request)
     revision = layout_commit(
         community_code=code,
-        base_revision=base,
+        base_revision=_base(body),
         moves=_moves(body),
+        new_units=_new_units(body),
         user=request.user,
-        effective_date=effective,
+        effective_date=_date(body),
         band_reason=str(body.get("band_reason") or ""),
+    )
+    return json_response(_published(revision), status=201)
+
+
+def _draft_json(d) -> dict:
+    if d is None:
+        return {"base_revision": None, "moves": [], "new_grids": [], "updated_at": None}
+    return {
+        "base_revision": d.base_revision,
+        "moves": d.moves,
+        "new_grids": d.new_grids,
+        "updated_at": d.updated_at.isoformat(),
+    }
+
+
+@require_http_methods(["GET", "PUT", "DELETE"])
+def draft(request, code: str):
+    """The signed-in user's draft of the community's layout.
+
+    GET: {base_revision, moves, new_grids, updated_at}; when the user has none, 200 with
+    base_revision and updated_at null and no moves (an empty draft, not an error).
+    PUT JSON {base_revision, moves, new_grids?}: saves it (it may hold violations), 200
+    {saved_at, check: {grids: [{code, name, households, buildings, load, contiguous}],
+    violations: [{rule, level, codes, message, area_m2, geometry}]}} — the draft applied to the
+    live layout in a savepoint that is rolled back: nobody else ever sees it.
+    DELETE: discards it, 204 (also when there was none)."""
+    if request.method == "GET":
+        return json_response(_draft_json(draft_get(community_code=code, user=request.user)))
+    if request.method == "DELETE":
+        draft_discard(community_code=code, user=request.user)
+        return HttpResponse(status=204)
+    body = _body(request)
+    saved, check = draft_save(
+        community_code=code,
+        user=request.user,
+        base_revision=_base(body),
+        moves=_moves(body),
+        new_units=_new_units(body),
     )
     return json_response(
         {
-            "revision": revision.number,
-            "effective_date": revision.effective_date.isoformat(),
-            "grids": _grids(revision.community),
-        },
-        status=201,
+            "saved_at": saved.updated_at.isoformat(),
+            "check": {"grids": check.grids, "violations": check.violations},
+        }
     )
+
+
+@require_POST
+def publish(request, code: str):
+    """POST JSON {effective_date: YYYY-MM-DD, band_reason?}: publishes the user's draft. 201
+    {revision, effective_date, grids} and the draft is deleted; 409 (stale base, with what
+    changed) or 422 (violations) and the draft is kept; 404 without a draft."""
+    body = _body(request)
+    revision = draft_publish(
+        community_code=code,
+        user=request.user,
+        effective_date=_date(body, required=True),
+        band_reason=str(body.get("band_reason") or ""),
+    )
+    return json_response(_published(revision), status=201)
+
+
+@require_GET
+def diff(request, code: str, a: int, b: int):
+    """GET: {from, to, grids: [{code, households_from, households_to, buildings_from,
+    buildings_to, area_m2_gained, area_m2_lost}], moved: FeatureCollection of the areas that
+    changed grid (EPSG:4326; properties from_grid, to_grid, area_m2, buildings, households)},
+    computed from the two revisions' snapshots."""
+    return json_response(layout_diff(community_code=code, from_number=a, to_number=b))
+
+
+@require_POST
+def revert(request, code: str, n: int):
+    """POST JSON {base_revision, effective_date, reason}: 201 {revision, effective_date, grids},
+    a NEW revision whose layout equals revision n (rules checked; 409 / 422 as a commit)."""
+    body = _body(request)
+    revision = layout_revert(
+        community_code=code,
+        number=n,
+        base_revision=_base(body),
+        effective_date=_date(body, required=True),
+        reason=str(body.get("reason") or ""),
+        user=request.user,
+    )
+    return json_response(_published(revision), status=201)

@@ -1,6 +1,7 @@
 """The field workers' lookup: GET /api/lookup by address or by point, POST /api/lookup/batch,
 and the phone page /lookup/. Views parse, call one selector or service, render."""
 
+import datetime
 import math
 from dataclasses import asdict, dataclass
 from urllib.parse import quote
@@ -17,7 +18,7 @@ from geo.chinese_crs import CHINESE_CRS, to_wgs84
 from geo.errors import BadRequest
 from geo.http import json_response
 from layers.selectors.address_search import address_candidates
-from layers.selectors.lookup import GridCard, grid_card_for_point
+from layers.selectors.lookup import GridCard, grid_card_as_of, grid_card_for_point
 from layers.services.lookup_batch import batch_lookup, table_read, table_write
 
 CONTACTS_PERMISSION = "layers.view_worker"  # who may see workers' names and phone numbers
@@ -57,6 +58,30 @@ def _cardjson_response(card: GridCard) -> dict:
     return body
 
 
+def _at(params) -> datetime.date | None:
+    """&at=YYYY-MM-DD: answer with the layout in effect on that date."""
+    raw = params.get("at", "").strip()
+    if not raw:
+        return None
+    try:
+        return datetime.date.fromisoformat(raw)
+    except ValueError:
+        raise BadRequest(f"at must be a date YYYY-MM-DD, not {raw!r}") from None
+
+
+def _card(lon: float, lat: float, *, at: datetime.date | None, contacts_visible: bool) -> GridCard:
+    if at is None:
+        return grid_card_for_point(lon=lon, lat=lat, contacts_visible=contacts_visible)
+    return grid_card_as_of(lon=lon, lat=lat, at=at, contacts_visible=contacts_visible)
+
+
+def _dated(body: dict, card: GridCard | None) -> dict:
+    """With &at=, the answer says which date and layout revision it is for."""
+    if card is not None and card.as_of is not None:
+        body["as_of"], body["revision"] = card.as_of, card.revision
+    return body
+
+
 def _contacts_visible(request) -> bool:
     return request.user.is_authenticated and request.user.has_perm(CONTACTS_PERMISSION)
 
@@ -64,23 +89,25 @@ def _contacts_visible(request) -> bool:
 @transaction.non_atomic_requests  # one read-only statement (two for an address): no BEGIN/COMMIT
 @require_GET
 def lookup(request):
-    """GET ?q=<address> or ?lon=…&lat=…[&crs=wgs84|gcj02|bd09]: the grid card (see README)."""
+    """GET ?q=<address> or ?lon=…&lat=…[&crs=wgs84|gcj02|bd09][&at=YYYY-MM-DD]: the grid card
+    (see README). With at, the grid and micro-grid are those of the layout revision in effect
+    on that date, and the answer adds "as_of" and "revision" (null: the live layout)."""
     params = request.GET
     visible = _contacts_visible(request)
+    at = _at(params)
     if "q" in params:
-        return json_response(_address_lookup(params["q"], contacts_visible=visible))
+        return json_response(_address_lookup(params["q"], contacts_visible=visible, at=at))
     if "lon" in params or "lat" in params:
         point = PointQuery.parse(params)
-        card = grid_card_for_point(
-            lon=point.wgs84_lon, lat=point.wgs84_lat, contacts_visible=visible
-        )
-        return json_response({"query": asdict(point), "card": _cardjson_response(card)})
+        card = _card(point.wgs84_lon, point.wgs84_lat, at=at, contacts_visible=visible)
+        body = {"query": asdict(point), "card": _cardjson_response(card)}
+        return json_response(_dated(body, card))
     raise BadRequest(
         "give an address as ?q=… or a point as ?lon=…&lat=… (crs: " + ", ".join(CHINESE_CRS) + ")"
     )
 
 
-def _address_lookup(q: str, *, contacts_visible: bool) -> dict:
+def _address_lookup(q: str, *, contacts_visible: bool, at: datetime.date | None = None) -> dict:
     q = q.strip()
     if not q:
         raise BadRequest("q is empty: type an address, e.g. 湖晴小区3栋 or 丽新街8号")
@@ -92,8 +119,9 @@ def _address_lookup(q: str, *, contacts_visible: bool) -> dict:
     body["candidates"] = [asdict(c) for c in result.candidates]
     if result.candidates:
         top = result.candidates[0]
-        card = grid_card_for_point(lon=top.lon, lat=top.lat, contacts_visible=contacts_visible)
+        card = _card(top.lon, top.lat, at=at, contacts_visible=contacts_visible)
         body["card"] = _cardjson_response(card)
+        _dated(body, card)
     return body
 
 

@@ -15,4 +15,11 @@ cp node_modules/maplibre-gl/dist/maplibre-gl.js node_modules/maplibre-gl/dist/ma
    node_modules/maplibre-gl/LICENSE.txt "$dest/maplibre-gl/"
 cp node_modules/leaflet/dist/leaflet.js node_modules/leaflet/dist/leaflet.css \
    node_modules/leaflet/LICENSE "$dest/leaflet/"
+# Terra Draw (MIT; the npm packages ship no licence file, their package.json says so).
+mkdir -p "$dest/terra-draw"
+cp node_modules/terra-draw/dist/terra-draw.umd.js \
+   node_modules/terra-draw-maplibre-gl-adapter/dist/terra-draw-maplibre-gl-adapter.umd.js "$dest/terra-draw/"
+for pkg in terra-draw terra-draw-maplibre-gl-adapter; do
+  node -e "const p=require('./node_modules/$pkg/package.json');console.log(p.name+' '+p.version+': '+p.license+' licence, '+(p.author||'')+' '+(p.repository&&p.repository.url||''))"
+done > "$dest/terra-draw/LICENSE.txt"
 cp package-lock.json "$stamp"

@@ -13,6 +13,7 @@ Offsets are ~metres east/north of tests.factories.ORIGIN (114.297, 30.594):
 from dataclasses import dataclass
 from datetime import date
 
+from django.contrib.auth import get_user_model
 from django.contrib.gis.geos import LineString, MultiLineString, Point
 
 from geo.srid import STORAGE_SRID
@@ -23,10 +24,13 @@ from layers.models import (
     CompoundAlias,
     GeomSource,
     Grid,
+    LayoutDraft,
     LayoutRevision,
+    LayoutRevisionGrid,
     MicroGrid,
     Pairing,
     Parcel,
+    PlannerStreet,
     Road,
     SentDownUnit,
     ServiceStation,
@@ -112,13 +116,17 @@ def world_make() -> World:
     Pairing.objects.create(unit=unit, community=c, since=date(2024, 3, 1), registered_members=4)
     Worker.objects.create(name="李网格", role=Worker.Role.GRID_WORKER, grid=grid)
     Worker.objects.create(name="王楼长", role=Worker.Role.BUILDING_HEAD, building=b1)
-    LayoutRevision.objects.create(
+    revision = LayoutRevision.objects.create(
         community=c,
         number=1,
         effective_date=date(2024, 3, 1),
         assignment={str(p1.pk): [grid.code, micro.code]},
         changed_parcels=[p1.pk],
     )
+    LayoutRevisionGrid.objects.create(revision=revision, code=grid.code, name=grid.name)
+    planner = get_user_model().objects.create(username="planner")
+    PlannerStreet.objects.create(user=planner, street=c.street)
+    LayoutDraft.objects.create(community=c, author=planner, base_revision=1, moves=[])
     return World(
         community=c,
         unpaired=unpaired,

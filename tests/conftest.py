@@ -33,6 +33,15 @@ def tile_memory_off(settings):
     settings.GRIDATLAS_TILE_MEMORY_BYTES = 0
 
 
+@pytest.fixture(scope="module")
+def tiny_city(django_db_setup, django_db_blocker):
+    """The tiny demo city (seed 1), loaded once for a test module and removed after it."""
+    from tests.demo_city_support import city_loaded, plan_make
+
+    with city_loaded(django_db_blocker, plan_make(scale="tiny", seed=1)) as plan:
+        yield plan
+
+
 LOCAL_HOSTS = {"localhost", "127.0.0.1", "::1"}
 
 

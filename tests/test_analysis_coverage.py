@@ -20,7 +20,6 @@ from layers.analysis.coverage import (
     uncovered_buildings,
 )
 from tests.analysis_world import HOUSEHOLDS, WALK_M, analysis_world_make
-from tests.demo_city_support import city_loaded, plan_make
 from tests.factories import district_make
 
 ALL = tuple(HOUSEHOLDS)
@@ -292,10 +291,6 @@ def test_network_mode_endpoint_is_400_without_a_network(client, world, monkeypat
 
 
 # --- the tiny demo city: against PostGIS ----------------------------------------------------------
-@pytest.fixture(scope="module")
-def tiny_city(django_db_setup, django_db_blocker):
-    with city_loaded(django_db_blocker, plan_make(scale="tiny", seed=1)) as plan:
-        yield plan
 
 
 NEAREST_SQL = """

@@ -274,12 +274,6 @@ def test_the_command_explains_itself():
 
 
 # --- the tiny demo city: the analyses agree with each other and with the city summary -------------
-@pytest.fixture(scope="module")
-def tiny_city(django_db_setup, django_db_blocker):
-    from tests.demo_city_support import city_loaded, plan_make
-
-    with city_loaded(django_db_blocker, plan_make(scale="tiny", seed=1)) as plan:
-        yield plan
 
 
 @pytest.mark.django_db

@@ -14,12 +14,6 @@ from tests.demo_city_support import city_loaded, plan_make
 TIMEOUT_MS = 60_000
 
 
-@pytest.fixture(scope="module")
-def tiny_city(django_db_setup, django_db_blocker):
-    with city_loaded(django_db_blocker, plan_make(scale="tiny", seed=1)) as plan:
-        yield plan
-
-
 @pytest.mark.django_db
 def test_report_map_is_one_offline_file(tiny_city):
     html = report_map_html(distance_m=500)

@@ -25,7 +25,7 @@ from pmtiles.reader import MmapSource, Reader, all_tiles
 from pmtiles.tile import Compression, TileType
 
 from geo.errors import Unavailable
-from tests.demo_city_support import city_loaded, city_truncate, plan_make, tile_cache_clear
+from tests.demo_city_support import city_truncate, tile_cache_clear
 from tests.test_tiles import city_centre, get_tile, tile_of
 from tiles.export import threaded_map
 from tiles.registry import LAYERS
@@ -44,12 +44,6 @@ class Exported:
     tiles: dict  # (z, x, y) -> gzip-compressed MVT, from the PMTiles file
     written: int  # as the command's summary line says
     skipped: int
-
-
-@pytest.fixture(scope="module")
-def tiny_city(django_db_setup, django_db_blocker):
-    with city_loaded(django_db_blocker, plan_make(scale="tiny", seed=1)) as plan:
-        yield plan
 
 
 def export(*args: str, **kwargs) -> tuple[int, int, int]:

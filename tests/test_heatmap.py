@@ -28,7 +28,6 @@ from layers.analysis.heatmap import (
     raster_write,
 )
 from layers.models import Building, Grid
-from tests.demo_city_support import city_loaded, plan_make
 
 WUHAN = (114.30, 30.59)
 GEOD = Geod(ellps="WGS84")
@@ -172,12 +171,6 @@ def test_lonlat_bounds_round_trip_to_the_mercator_frame():
 
 
 # --- the endpoints, on the tiny demo city --------------------------------------------------------
-
-
-@pytest.fixture(scope="module")
-def tiny_city(django_db_setup, django_db_blocker):
-    with city_loaded(django_db_blocker, plan_make(scale="tiny", seed=1)) as plan:
-        yield plan
 
 
 @pytest.fixture(autouse=True)

@@ -10,20 +10,17 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Permission
 from django.db import DatabaseError, connection, transaction
 
-from layers.models import Community, Grid, LayoutRevision, Parcel
-from tests.demo_city_support import city_loaded, plan_make
-
-
-@pytest.fixture(scope="module")
-def tiny_city(django_db_setup, django_db_blocker):
-    with city_loaded(django_db_blocker, plan_make(scale="tiny", seed=1)) as plan:
-        yield plan
+from layers.models import Community, Grid, LayoutRevision, Parcel, PlannerStreet, Street
 
 
 @pytest.fixture
 def planner(client):
     user = get_user_model().objects.create_user("planner1", password="pw-plan-1")
     user.user_permissions.add(Permission.objects.get(codename="change_parcel"))
+    # Planners edit the streets assigned to them: this one has every street of the tiny city.
+    PlannerStreet.objects.bulk_create(
+        PlannerStreet(user=user, street=s) for s in Street.objects.all()
+    )
     client.force_login(get_user_model().objects.get(pk=user.pk))
     return user
 
@@ -83,7 +80,8 @@ def test_a_move_is_published_as_a_revision(client, tiny_city, planner):
     assert rev.author == planner and rev.changed_parcels == [parcel_id]
     assert rev.assignment[str(parcel_id)] == [grid_code, micro_code]
     listed = client.get(f"/api/edit/communities/{community}/revisions").json()["revisions"]
-    assert [x["number"] for x in listed] == [1]
+    # The first publish recorded the layout before it as revision 0, the baseline.
+    assert [(x["number"], x["baseline"]) for x in listed] == [(1, False), (0, True)]
 
     # A second edit based on revision 0 is stale: 409 with what changed, nothing written.
     r = commit(client, community, base_revision=0, moves=[{"parcel": parcel_id, "grid": None}])
@@ -125,7 +123,9 @@ def test_a_grid_out_of_band_needs_a_reason(client, tiny_city, planner):
     assert Parcel.objects.filter(grid=source).count() == len(moves)  # rolled back
     r = commit(client, community, base_revision=0, moves=moves, band_reason="合并网格，待重新划分")
     assert r.status_code == 201, r.content
-    assert LayoutRevision.objects.get(community__code=community).reason == "合并网格，待重新划分"
+    assert LayoutRevision.objects.get(community__code=community, number=1).reason == (
+        "合并网格，待重新划分"
+    )
 
 
 @pytest.mark.django_db
@@ -139,6 +139,9 @@ def test_only_planners_and_only_sound_requests(client, tiny_city):
     assert commit(client, community.code, base_revision=0, moves=move).status_code == 403
     user.user_permissions.add(Permission.objects.get(codename="change_parcel"))
     client.force_login(get_user_model().objects.get(pk=user.pk))
+    r = commit(client, community.code, base_revision=0, moves=move)
+    assert r.status_code == 403 and community.street.code in r.json()["error"]
+    PlannerStreet.objects.create(user=user, street=community.street)
     other = Parcel.objects.exclude(community=community).first()
     cases = [
         ({"base_revision": 0, "moves": [{"parcel": other.pk, "grid": None}]}, "not in community"),

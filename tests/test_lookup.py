@@ -11,13 +11,6 @@ from django.db import connection
 from geo.chinese_crs import bd09_from_wgs84, gcj02_from_wgs84
 from layers.models import Building, Grid, Worker
 from layers.selectors.batch_points import point_columns
-from tests.demo_city_support import city_loaded, plan_make
-
-
-@pytest.fixture(scope="module")
-def tiny_city(django_db_setup, django_db_blocker):
-    with city_loaded(django_db_blocker, plan_make(scale="tiny", seed=1)) as plan:
-        yield plan
 
 
 @pytest.fixture(autouse=True)

@@ -15,13 +15,6 @@ from layers.models import Grid
 from layers.selectors.batch_points import point_columns
 from layers.selectors.lookup import grid_card_for_point
 from layers.services.lookup_batch import ADDED_COLUMNS
-from tests.demo_city_support import city_loaded, plan_make
-
-
-@pytest.fixture(scope="module")
-def tiny_city(django_db_setup, django_db_blocker):
-    with city_loaded(django_db_blocker, plan_make(scale="tiny", seed=1)) as plan:
-        yield plan
 
 
 def grid_points(n=3):

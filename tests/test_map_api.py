@@ -4,13 +4,6 @@ and the 4xx a bad query gets."""
 import pytest
 
 from layers.models import Building, Community, Grid, MicroGrid, ServiceStation, Street, Xiaoqu
-from tests.demo_city_support import city_loaded, plan_make
-
-
-@pytest.fixture(scope="module")
-def tiny_city(django_db_setup, django_db_blocker):
-    with city_loaded(django_db_blocker, plan_make(scale="tiny", seed=1)) as plan:
-        yield plan
 
 
 def search(client, q, **params):

@@ -139,3 +139,53 @@ def test_map_page_renders_searches_and_clicks(
     assert not outside, f"requests left localhost: {outside}"
     assert any("/tiles/all/" in u and ".mvt" in u for u in requests)  # one request per tile
     assert any("/static/vendor/maplibre-gl/maplibre-gl.js" in u for u in requests)
+
+
+@pytest.mark.browser
+@pytest.mark.slow
+@pytest.mark.django_db(transaction=True)
+def test_map_page_downloads_the_chosen_layer_for_the_chosen_street(
+    live_server, django_db_blocker, chromium_path, artifacts_dir, tmp_path
+):
+    import pyogrio
+    from playwright.sync_api import sync_playwright
+
+    with city_loaded(django_db_blocker, plan_make(scale="tiny", seed=1)):
+        street = Street.objects.order_by("code").first()
+        codes = sorted(
+            Grid.objects.filter(code__startswith=street.code).values_list("code", flat=True)
+        )
+        problems: list[str] = []
+        with sync_playwright() as pw:
+            browser = pw.chromium.launch(executable_path=chromium_path, args=CHROMIUM_ARGS)
+            try:
+                page = browser.new_page(viewport={"width": 1400, "height": 900})
+                page.on("pageerror", lambda e: problems.append(str(e)))
+                page.goto(live_server.url + "/")
+                page.wait_for_function(
+                    "document.getElementById('map').dataset.ready === 'true'", timeout=TIMEOUT_MS
+                )
+                page.wait_for_function(
+                    "document.getElementById('street-select').options.length > 1"
+                )
+                page.select_option("#street-select", street.code)
+                page.select_option("#download-format", "kml")
+                assert page.locator("#download-crs").is_disabled()  # KML is WGS84 only
+                page.select_option("#download-format", "shp")
+                assert page.locator("#download-crs option[value=gcj02]").is_disabled()
+                page.select_option("#download-crs", "cgcs2000")
+                page.select_option("#download-layer", "grids")
+                assert street.name in page.locator("#download-scope").inner_text()
+                page.locator("#download-panel").screenshot(path=artifacts_dir / "map_download.png")
+                with page.expect_download() as info:
+                    page.locator("#download-link").click()
+                download = info.value
+                assert download.suggested_filename == f"grids-{street.code}-cgcs2000.shp.zip"
+                target = tmp_path / download.suggested_filename
+                download.save_as(target)
+            finally:
+                browser.close()
+        frame = pyogrio.read_dataframe(target)
+        assert sorted(frame["code"]) == codes
+        assert frame.crs.to_epsg() == 4490
+    assert not problems, problems

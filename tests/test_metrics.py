@@ -14,16 +14,10 @@ import pytest
 from django.db import connection
 from prometheus_client.parser import text_string_to_metric_families
 
-from tests.demo_city_support import city_loaded, plan_make, tile_cache_clear
+from tests.demo_city_support import tile_cache_clear
 from tests.test_tiles import city_centre, tile_of
 
 ROOT = Path(__file__).resolve().parent.parent
-
-
-@pytest.fixture(scope="module")
-def tiny_city(django_db_setup, django_db_blocker):
-    with city_loaded(django_db_blocker, plan_make(scale="tiny", seed=1)) as plan:
-        yield plan
 
 
 def samples(text: str) -> dict:

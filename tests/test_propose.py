@@ -1,5 +1,6 @@
-"""Proposed grid layouts: the pure algorithm on small graphs with known answers, then the selector
-and the command on the tiny demo city."""
+"""Proposed grid and micro-grid layouts, "rebalance a pair" and "attach the unassigned": the pure
+algorithms on small graphs with known answers, then the selectors and the command on the tiny
+demo city (the editor's endpoints are in test_propose_api.py)."""
 
 import json
 
@@ -11,8 +12,8 @@ from django.core.management.base import CommandError
 from django.db import connection
 
 from layers.analysis.propose import propose_layouts
-from layers.selectors.parcel_graph import grids_propose, parcel_graph
-from tests.demo_city_support import city_loaded, plan_make
+from layers.analysis.propose_moves import pair_resplit, unassigned_attach
+from layers.selectors.parcel_graph import grids_propose, microgrids_propose, parcel_graph
 
 LO, HI = 300, 500
 
@@ -177,12 +178,6 @@ def test_no_parcels_no_layouts():
 # --- the selector and the command, on the tiny demo city ----------------------------------------
 
 
-@pytest.fixture(scope="module")
-def tiny_city(django_db_setup, django_db_blocker):
-    with city_loaded(django_db_blocker, plan_make(scale="tiny", seed=1)) as plan:
-        yield plan
-
-
 def busiest_community() -> str:
     with connection.cursor() as cur:
         cur.execute(
@@ -240,3 +235,182 @@ def test_the_command_prints_metrics_and_writes_grid_polygons(tiny_city, tmp_path
 def test_an_unknown_community_is_an_error(tiny_city):
     with pytest.raises(CommandError, match="no community with code 999999999999"):
         call_command("propose_grids", "999999999999")
+
+
+# --- micro-grids: the same algorithm with the micro-grid band -----------------------------------
+
+MICRO_LO, MICRO_HI = 30, 100
+
+
+def test_micro_grids_of_a_grid_are_contiguous_and_in_the_micro_band():
+    adj = lattice(5, 4)
+    hh = np.random.default_rng(4).integers(10, 35, 20)  # one or two buildings per parcel
+    layouts = propose_layouts(
+        households=hh,
+        adjacency=adj,
+        compound=none(20),
+        lo=MICRO_LO,
+        hi=MICRO_HI,
+        seed=1,
+        parent="grid",
+        child="micro-grid",
+    )
+    for layout in layouts:
+        assert_sound(layout, hh, adj)
+    best = layouts[0]
+    assert best.metrics.groups_in_band == best.metrics.groups and best.problems == []
+    again = propose_layouts(
+        households=hh, adjacency=adj, compound=none(20), lo=MICRO_LO, hi=MICRO_HI, seed=1
+    )
+    assert [x.assignment.tolist() for x in again] == [x.assignment.tolist() for x in layouts]
+
+
+def test_a_grid_too_small_for_two_micro_grids_says_so_in_its_words():
+    (only,) = propose_layouts(
+        households=np.array([10, 15]),
+        adjacency=[(0, 1)],
+        compound=none(2),
+        lo=MICRO_LO,
+        hi=MICRO_HI,
+        parent="grid",
+        child="micro-grid",
+    )
+    assert only.problems == [
+        "the grid holds 25 households, fewer than the band's minimum 30: one micro-grid of all "
+        "its parcels"
+    ]
+
+
+# --- rebalance a pair, attach the unassigned (pure) ---------------------------------------------
+
+
+def test_two_out_of_band_groups_are_resplit_into_the_band_moving_the_fewest():
+    adj = lattice(6, 4)  # columns 0–1 the first group (8 × 25 = 200), columns 2–5 the second
+    hh = np.full(24, 25)
+    first = np.array([i % 6 < 2 for i in range(24)])
+    split = pair_resplit(
+        households=hh, adjacency=adj, compound=none(24), first=first, lo=LO, hi=HI, seed=0
+    )
+    assert split.in_band and split.connected
+    assert split.households[0] + split.households[1] == 600 and min(split.households) >= LO
+    assert int((split.first != first).sum()) == 4  # 100 households: the fewest that reach 300
+    graph = nx.Graph(adj)
+    for side in (split.first, ~split.first):
+        assert nx.is_connected(graph.subgraph(np.flatnonzero(side).tolist()))
+    again = pair_resplit(
+        households=hh, adjacency=adj, compound=none(24), first=first, lo=LO, hi=HI, seed=0
+    )
+    assert again.first.tolist() == split.first.tolist()
+
+
+def test_a_pair_in_band_already_moves_nothing():
+    hh, adj = np.array([200, 200, 200, 200]), [(0, 1), (1, 2), (2, 3)]
+    first = np.array([True, True, False, False])
+    split = pair_resplit(households=hh, adjacency=adj, compound=none(4), first=first, lo=LO, hi=HI)
+    assert split.first.tolist() == first.tolist() and split.households == (400, 400)
+
+
+def test_a_pair_keeps_its_compound_whole_when_the_band_allows():
+    hh = np.array([100, 100, 100, 100, 100, 100, 100, 100])
+    adj = [(i, i + 1) for i in range(7)]
+    compound = np.array([-1, -1, -1, 5, 5, -1, -1, -1])
+    first = np.array([True] * 2 + [False] * 6)  # 200 | 600
+    split = pair_resplit(households=hh, adjacency=adj, compound=compound, first=first, lo=LO, hi=HI)
+    assert split.in_band and split.first[3] == split.first[4]
+    assert split.households in ((300, 500), (500, 300))
+
+
+def test_a_pair_that_cannot_fit_the_band_is_left_nearest_it():
+    hh, adj = np.array([100, 100, 100]), [(0, 1), (1, 2)]
+    split = pair_resplit(
+        households=hh,
+        adjacency=adj,
+        compound=none(3),
+        first=np.array([1, 0, 0], bool),
+        lo=LO,
+        hi=HI,
+    )
+    assert not split.in_band and split.connected
+
+
+def test_an_unassigned_pocket_is_shared_by_the_grids_around_it():
+    # A path: group 0 (200) | four unassigned parcels of 100 | group 1 (200).
+    hh = np.array([200, 100, 100, 100, 100, 200])
+    adj = [(i, i + 1) for i in range(5)]
+    done = unassigned_attach(households=hh, adjacency=adj, label=np.array([0, -1, -1, -1, -1, 1]))
+    assert done.label.tolist() == [0, 0, 0, 1, 1, 1]
+    (pocket,) = done.pockets
+    assert pocket.parcels == [1, 2, 3, 4] and pocket.households == 400 and pocket.groups == [0, 1]
+
+
+def test_an_unassigned_pocket_no_grid_touches_stays_and_is_reported():
+    hh = np.array([200, 200, 120, 30])
+    done = unassigned_attach(
+        households=hh, adjacency=[(0, 1), (2, 3)], label=np.array([0, 0, -1, -1])
+    )
+    assert done.label.tolist() == [0, 0, -1, -1]
+    (pocket,) = done.pockets
+    assert pocket.households == 150 and pocket.groups == []
+
+
+def test_attaching_keeps_every_group_contiguous_on_a_lattice():
+    adj = lattice(10, 10)
+    hh = np.random.default_rng(8).integers(0, 40, 100)
+    label = np.full(100, -1)
+    label[:10], label[90:], label[::10] = 0, 1, 2  # top row, bottom row, left column
+    label[0], label[90] = 2, 2
+    done = unassigned_attach(households=hh, adjacency=adj, label=label)
+    assert (done.label >= 0).all()
+    graph = nx.Graph(adj)
+    for g in (0, 1, 2):
+        assert nx.is_connected(graph.subgraph(np.flatnonzero(done.label == g).tolist()))
+
+
+# --- micro-grids on the tiny demo city ----------------------------------------------------------
+
+
+def busiest_grid() -> tuple[str, str]:
+    with connection.cursor() as cur:
+        cur.execute(
+            "SELECT c.code, g.code FROM layers_grid g JOIN layers_community c "
+            "ON c.id = g.community_id ORDER BY g.households DESC, g.code LIMIT 1"
+        )
+        return cur.fetchone()
+
+
+@pytest.mark.django_db
+def test_micro_grids_for_a_grid_never_split_a_building(tiny_city):
+    community, grid = busiest_grid()
+    proposals = microgrids_propose(community_code=community, grid_code=grid, alternatives=2)
+    with connection.cursor() as cur:
+        cur.execute(
+            "SELECT p.id, count(b.id) FROM layers_parcel p JOIN layers_grid g ON g.id = p.grid_id "
+            "LEFT JOIN layers_building b ON b.parcel_id = p.id WHERE g.code = %s GROUP BY p.id",
+            [grid],
+        )
+        buildings = dict(cur.fetchall())
+    assert proposals
+    for proposal in proposals:
+        ids = [pid for g in proposal.grids for pid in g.parcel_ids]
+        assert sorted(ids) == sorted(buildings)  # each parcel, with all its buildings, once
+        assert sum(g.building_count for g in proposal.grids) == sum(buildings.values())
+        assert proposal.metrics.contiguous
+        # A micro-grid out of band is always explained (a big parcel, a small grid, a pocket).
+        out = [g for g in proposal.grids if not MICRO_LO <= g.households <= MICRO_HI]
+        assert not out or proposal.problems
+
+
+@pytest.mark.django_db
+def test_the_command_proposes_micro_grids_with_grid(tiny_city, capsys):
+    community, grid = busiest_grid()
+    call_command("propose_grids", community, "--grid", grid, "--alternatives", "1")
+    printed = capsys.readouterr().out
+    assert f"grid {grid} of community {community}, band 30–100 households" in printed
+    assert "alternative 1:" in printed and "micro-grids" in printed
+
+
+@pytest.mark.django_db
+def test_the_command_refuses_a_grid_of_another_community(tiny_city):
+    community, _ = busiest_grid()
+    with pytest.raises(CommandError, match="no grid 123 in community"):
+        call_command("propose_grids", community, "--grid", "123")

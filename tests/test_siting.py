@@ -21,7 +21,6 @@ from layers.analysis.siting import (
     sites_greedy,
     siting_propose,
 )
-from tests.demo_city_support import city_loaded, plan_make
 
 GUARANTEE = 1 - 1 / math.e
 
@@ -229,12 +228,6 @@ def test_the_lattice_has_a_node_near_every_point_and_none_far_from_all():
 
 
 # --- siting_propose and the command, on the tiny demo city --------------------------------------
-
-
-@pytest.fixture(scope="module")
-def tiny_city(django_db_setup, django_db_blocker):
-    with city_loaded(django_db_blocker, plan_make(scale="tiny", seed=1)) as plan:
-        yield plan
 
 
 @pytest.mark.django_db

@@ -6,19 +6,13 @@ import pytest
 from django.db import connection
 
 from layers.models import Grid
-from tests.demo_city_support import city_loaded, plan_make, tile_cache_clear
+from tests.demo_city_support import tile_cache_clear
 from tests.test_tiles import city_centre, get_tile, tile_of
 from tiles.cache import cache_epoch, cache_put, cached_keys
 from tiles.coords import TileCoord
 from tiles.registry import BUFFER, EXTENT
 
 HALF_WORLD_M = 20037508.342789244
-
-
-@pytest.fixture(scope="module")
-def tiny_city(django_db_setup, django_db_blocker):
-    with city_loaded(django_db_blocker, plan_make(scale="tiny", seed=1)) as plan:
-        yield plan
 
 
 def tile_box(z, x, y):

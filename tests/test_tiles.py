@@ -22,12 +22,6 @@ ROOT = Path(__file__).resolve().parent.parent
 PERSONAL = {"phone", "worker", "worker_name"}
 
 
-@pytest.fixture(scope="module")
-def tiny_city(django_db_setup, django_db_blocker):
-    with city_loaded(django_db_blocker, plan_make(scale="tiny", seed=1)) as plan:
-        yield plan
-
-
 def tile_of(lon: float, lat: float, z: int) -> tuple[int, int, int]:
     n = 2**z
     r = math.radians(lat)

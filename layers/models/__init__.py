@@ -1,5 +1,5 @@
 from .boundaries import Community, District, GeomSource, Grid, LoadStatus, MicroGrid, Parcel, Street
-from .layouts import LayoutRevision
+from .layouts import LayoutDraft, LayoutRevision, LayoutRevisionGrid, PlannerStreet
 from .residential import Address, Building, CompoundAlias, Xiaoqu
 from .roads import Road
 from .service import Pairing, SentDownUnit, ServiceStation, Worker
@@ -11,7 +11,10 @@ __all__ = [
     "CompoundAlias",
     "District",
     "GeomSource",
+    "LayoutDraft",
     "LayoutRevision",
+    "LayoutRevisionGrid",
+    "PlannerStreet",
     "Grid",
     "LoadStatus",
     "MicroGrid",

@@ -1,32 +1,75 @@
-"""Committing a community's layout: parcels move between grids and micro-grids, the rules are
-checked in the same transaction, and a new immutable revision records it — or nothing happens.
+"""Committing a community's layout: parcel moves (and the grids they create or empty, see
+layout_apply) are applied, the rules checked in the same transaction, and a new immutable
+revision records it with a snapshot of every grid — or nothing happens.
 
+- Who may write: the planner permission AND the community's street assigned to the user
+  (PlannerStreet); staff and superusers with the permission may edit everything. Checked here
+  only (layout_authorise), for commits, drafts, publishes and reverts alike.
 - A commit names the revision it was based on; if another was published since, it is refused
   with what changed (409), never merged silently.
 - Structural rules (gap, overlap, outside parent, split building, codes) must pass; grids out of
   the household band pass only with a reason (422 with the violations otherwise).
+- The first commit of a community first records the layout as it was as revision 0, the
+  baseline, effective from BASELINE_DATE (0001-01-01): earlier than any real date, so as-of
+  lookups before the first publish answer the baseline and a back-dated publish still wins.
+- Every commit runs in a pghistory context naming the revision, its effective date, the
+  community and the author, so the grid and parcel history rows say which publish made them.
 Grid and micro-grid polygons and totals follow from the parcels by the derivation triggers, and
 the tile cache purges what they touch, so the map shows the new layout at once.
 """
 
 import datetime
-from dataclasses import dataclass
+import json
+from pathlib import Path
 
-from django.db import transaction
+import pghistory
+from django.db import connection, transaction
 
 from geo.errors import BadRequest, Conflict, Forbidden, NotFound, RuleViolation
-from layers.models import Community, Grid, LayoutRevision, MicroGrid, Parcel
+from geo.sql import sql_text
+from layers.models import Community, LayoutRevision, Parcel, PlannerStreet
 from layers.rules import boundary_violations
+from layers.services.layout_apply import NewUnit, ParcelMove, layout_apply
 
 EDIT_PERMISSION = "layers.change_parcel"
 BAND_RULE = "load_band"
+BASELINE_DATE = datetime.date(1, 1, 1)
+SQL_DIR = Path(__file__).resolve().parent / "sql"
+
+__all__ = [
+    "BASELINE_DATE",
+    "NewUnit",
+    "ParcelMove",
+    "layout_assignment",
+    "layout_authorise",
+    "layout_commit",
+    "layout_editable",
+    "layout_revision_current",
+]
 
 
-@dataclass(frozen=True)
-class ParcelMove:
-    parcel_id: int
-    grid_code: str | None
-    microgrid_code: str | None = None
+def layout_editable(*, user, community: Community) -> bool:
+    try:
+        layout_authorise(user=user, community=community)
+    except Forbidden:
+        return False
+    return True
+
+
+def layout_authorise(*, user, community: Community) -> None:
+    """Raise Forbidden unless `user` may change the layout of `community`."""
+    if user is None or not user.is_authenticated:
+        raise Forbidden("sign in to edit layouts")
+    if not user.has_perm(EDIT_PERMISSION):
+        raise Forbidden("editing layouts needs the planner permission (layers.change_parcel)")
+    if user.is_superuser or user.is_staff:
+        return
+    if not PlannerStreet.objects.filter(user=user, street_id=community.street_id).exists():
+        street = community.street
+        raise Forbidden(
+            f"street {street.name} ({street.code}) is not assigned to you: ask an administrator "
+            "to assign it, or only read this layout"
+        )
 
 
 def layout_assignment(*, community: Community) -> dict[str, list]:
@@ -42,36 +85,68 @@ def layout_revision_current(*, community: Community) -> int:
     return latest or 0
 
 
-def _resolve(
-    community: Community, moves: list[ParcelMove]
-) -> list[tuple[int, int | None, int | None]]:
-    parcel_ids = {m.parcel_id for m in moves}
-    mine = set(
-        Parcel.objects.filter(community=community, pk__in=parcel_ids).values_list("pk", flat=True)
+def _stale(community: Community, base_revision: int, current: int) -> Conflict:
+    since = list(
+        community.revisions.filter(number__gt=base_revision)
+        .order_by("number")
+        .values("number", "author__username", "created_at", "effective_date", "changed_parcels")
     )
-    foreign = sorted(parcel_ids - mine)
-    if foreign:
-        raise BadRequest(f"parcels {foreign[:10]} are not in community {community.code}")
-    grids = dict(Grid.objects.filter(community=community).values_list("code", "pk"))
-    micros = {
-        code: (pk, grid_id)
-        for code, pk, grid_id in MicroGrid.objects.filter(grid__community=community).values_list(
-            "code", "pk", "grid_id"
+    return Conflict(
+        f"the layout of {community.code} is at revision {current}, not {base_revision}: "
+        "reload it and apply your changes again",
+        current_revision=current,
+        changed_since=[
+            {
+                **r,
+                "created_at": r["created_at"].isoformat(),
+                "effective_date": r["effective_date"].isoformat(),
+            }
+            for r in since
+        ],
+    )
+
+
+def revision_record(
+    *, community: Community, number: int, user, effective_date, reason: str, changed: list[int]
+) -> LayoutRevision:
+    """Create revision `number` with the snapshot of the live layout (grids, micro-grids,
+    buildings) — in the caller's transaction, after the layout is final."""
+    with connection.cursor() as cur:
+        cur.execute(sql_text(SQL_DIR / "layout_buildings.sql"), {"community_id": community.pk})
+        raw = cur.fetchone()[0]
+    # Django's psycopg set-up hands jsonb over as text.
+    buildings = (json.loads(raw) if isinstance(raw, str) else raw) or {}
+    revision = LayoutRevision.objects.create(
+        community=community,
+        number=number,
+        author=user if user is not None and user.is_authenticated else None,
+        effective_date=effective_date,
+        reason=reason,
+        assignment=layout_assignment(community=community),
+        changed_parcels=changed,
+        buildings=buildings,
+        baseline=number == 0,
+    )
+    with connection.cursor() as cur:
+        cur.execute(
+            sql_text(SQL_DIR / "layout_snapshot.sql"),
+            {"community_id": community.pk, "revision_id": revision.pk},
         )
-    }
-    out = []
-    for m in moves:
-        grid_id = grids.get(m.grid_code) if m.grid_code else None
-        if m.grid_code and grid_id is None:
-            raise BadRequest(f"no grid {m.grid_code} in community {community.code}")
-        micro_id = None
-        if m.microgrid_code:
-            micro = micros.get(m.microgrid_code)
-            if micro is None or micro[1] != grid_id:
-                raise BadRequest(f"micro-grid {m.microgrid_code} is not in grid {m.grid_code}")
-            micro_id = micro[0]
-        out.append((m.parcel_id, grid_id, micro_id))
-    return out
+    return revision
+
+
+def community_locked(community_code: str) -> Community:
+    """The community, its row locked until the transaction ends: commits and cuts to one
+    community are serialised, so a revision check made after it is exact."""
+    community = (
+        Community.objects.select_for_update(of=("self",))
+        .select_related("street")
+        .filter(code=community_code)
+        .first()
+    )
+    if community is None:
+        raise NotFound(f"no community with code {community_code}")
+    return community
 
 
 def layout_commit(
@@ -82,46 +157,51 @@ def layout_commit(
     user,
     effective_date: datetime.date,
     band_reason: str = "",
+    new_units: list[NewUnit] = (),
+    restore: bool = False,
 ) -> LayoutRevision:
     """Apply `moves` to the community's live layout in one transaction, check the rules there,
-    and publish the result as revision base_revision + 1."""
-    if not user.has_perm(EDIT_PERMISSION):
-        raise Forbidden("editing layouts needs the planner permission (layers.change_parcel)")
-    if not moves:
-        raise BadRequest("nothing to commit: give at least one parcel move")
+    and publish the result as revision base_revision + 1 (see the module docstring)."""
     with transaction.atomic():
-        # The row lock serialises commits to one community; the revision check then is exact.
-        community = Community.objects.select_for_update().filter(code=community_code).first()
-        if community is None:
-            raise NotFound(f"no community with code {community_code}")
+        community = community_locked(community_code)
+        layout_authorise(user=user, community=community)
+        if not moves:
+            raise BadRequest("nothing to commit: give at least one parcel move")
         current = layout_revision_current(community=community)
         if base_revision != current:
-            since = list(
-                community.revisions.filter(number__gt=base_revision)
-                .order_by("number")
-                .values("number", "author__username", "created_at", "changed_parcels")
+            raise _stale(community, base_revision, current)
+        context = {
+            "action": "layout_publish",
+            "community": community.code,
+            "layout_revision": current + 1,
+            "effective_date": effective_date.isoformat(),
+            "author": getattr(user, "username", None),
+        }
+        with pghistory.context(**context):
+            if current == 0 and not community.revisions.filter(number=0).exists():
+                revision_record(
+                    community=community,
+                    number=0,
+                    user=user,
+                    effective_date=BASELINE_DATE,
+                    reason="baseline: the layout before the first publish",
+                    changed=[],
+                )
+            changed = layout_apply(
+                community=community, moves=moves, new_units=new_units, restore=restore
             )
-            raise Conflict(
-                f"the layout of {community_code} is at revision {current}, not {base_revision}: "
-                "reload it and apply your changes again",
-                current_revision=current,
-                changed_since=[{**r, "created_at": r["created_at"].isoformat()} for r in since],
+            found = boundary_violations(scope=community.code)
+            blocking = [v for v in found if v.rule != BAND_RULE or not band_reason.strip()]
+            if blocking:
+                raise RuleViolation(
+                    f"{len(blocking)} rule violation(s): nothing was published",
+                    violations=[v.as_dict() for v in blocking],
+                )
+            return revision_record(
+                community=community,
+                number=current + 1,
+                user=user,
+                effective_date=effective_date,
+                reason=band_reason.strip(),
+                changed=changed or sorted({m.parcel_id for m in moves}),
             )
-        for parcel_id, grid_id, micro_id in _resolve(community, moves):
-            Parcel.objects.filter(pk=parcel_id).update(grid_id=grid_id, micro_grid_id=micro_id)
-        found = boundary_violations(scope=community.code)
-        blocking = [v for v in found if v.rule != BAND_RULE or not band_reason.strip()]
-        if blocking:
-            raise RuleViolation(
-                f"{len(blocking)} rule violation(s): nothing was published",
-                violations=[v.as_dict() for v in blocking],
-            )
-        return LayoutRevision.objects.create(
-            community=community,
-            number=current + 1,
-            author=user if user.is_authenticated else None,
-            effective_date=effective_date,
-            reason=band_reason.strip(),
-            assignment=layout_assignment(community=community),
-            changed_parcels=sorted({m.parcel_id for m in moves}),
-        )

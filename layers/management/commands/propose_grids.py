@@ -1,4 +1,5 @@
-"""python manage.py propose_grids: propose grid layouts for one community (nothing is saved)."""
+"""python manage.py propose_grids: propose grid layouts for one community, or micro-grid layouts
+for one of its grids with --grid (nothing is saved)."""
 
 import json
 from pathlib import Path
@@ -7,15 +8,16 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
 from geo.errors import DomainError
-from layers.selectors.parcel_graph import grids_propose, proposal_outlines
+from layers.selectors.parcel_graph import grids_propose, microgrids_propose, proposal_outlines
 
 
 class Command(BaseCommand):
     help = (
         "Propose grid layouts for a community: its parcels grouped into contiguous grids of "
         "GRIDATLAS_GRID_HOUSEHOLDS_MIN–MAX households, compounds kept whole where the band "
-        "allows. Prints each alternative's metrics, best first; --out writes the proposed grid "
-        "polygons (unions of their parcels) as GeoJSON. Nothing is saved to the database."
+        "allows; with --grid, micro-grids of GRIDATLAS_MICROGRID_HOUSEHOLDS_MIN–MAX for that "
+        "grid's parcels. Prints each alternative's metrics, best first; --out writes the "
+        "proposed polygons (unions of their parcels) as GeoJSON. Nothing is saved."
     )
 
     def add_arguments(self, parser):
@@ -23,6 +25,9 @@ class Command(BaseCommand):
         parser.add_argument("--alternatives", type=int, default=3, help="how many (default 3)")
         parser.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
         parser.add_argument("--out", type=Path, help="write the proposals to this .geojson")
+        parser.add_argument(
+            "--grid", help="propose micro-grids for this grid (15-digit code) of the community"
+        )
 
     def handle(self, *args, **opts):
         out: Path | None = opts["out"]
@@ -30,33 +35,51 @@ class Command(BaseCommand):
             raise CommandError(f"{out.parent}: no such directory for --out")
         if opts["alternatives"] < 1:
             raise CommandError("--alternatives must be at least 1")
+        grid = opts["grid"]
         try:
-            proposals = grids_propose(
-                community_code=opts["community_code"],
-                alternatives=opts["alternatives"],
-                seed=opts["seed"],
-            )
+            if grid:
+                proposals = microgrids_propose(
+                    community_code=opts["community_code"],
+                    grid_code=grid,
+                    alternatives=opts["alternatives"],
+                    seed=opts["seed"],
+                )
+            else:
+                proposals = grids_propose(
+                    community_code=opts["community_code"],
+                    alternatives=opts["alternatives"],
+                    seed=opts["seed"],
+                )
         except DomainError as exc:
             raise CommandError(exc.message) from exc
-        lo, hi = settings.GRIDATLAS_GRID_HOUSEHOLDS_MIN, settings.GRIDATLAS_GRID_HOUSEHOLDS_MAX
-        self.stdout.write(f"community {opts['community_code']}, band {lo}–{hi} households")
+        self.stdout.write(self._heading(opts["community_code"], grid))
+        noun = "micro-grids" if grid else "grids"
         for p in proposals:
             m = p.metrics
             self.stdout.write(
-                f"alternative {p.rank}: {m.groups} grids, {m.groups_in_band} in band, "
+                f"alternative {p.rank}: {m.groups} {noun}, {m.groups_in_band} in band, "
                 f"worst {m.max_deviation} households outside, {m.compounds_split} compounds "
                 f"split, contiguous {'yes' if m.contiguous else 'NO'}, score {p.score:.2f}"
             )
-            for grid in p.grids:
+            for g in p.grids:
                 self.stdout.write(
-                    f"  grid {grid.number}: {grid.households} households, "
-                    f"{grid.building_count} buildings, {len(grid.parcel_ids)} parcels"
+                    f"  {noun[:-1]} {g.number}: {g.households} households, "
+                    f"{g.building_count} buildings, {len(g.parcel_ids)} parcels"
                 )
             for problem in p.problems:
                 self.stdout.write(f"  problem: {problem}")
         if out is not None:
             out.write_text(json.dumps(self._geojson(proposals), ensure_ascii=False), "utf-8")
             self.stdout.write(f"wrote {out}")
+
+    @staticmethod
+    def _heading(community_code: str, grid: str | None) -> str:
+        if grid:
+            lo = settings.GRIDATLAS_MICROGRID_HOUSEHOLDS_MIN
+            hi = settings.GRIDATLAS_MICROGRID_HOUSEHOLDS_MAX
+            return f"grid {grid} of community {community_code}, band {lo}–{hi} households"
+        lo, hi = settings.GRIDATLAS_GRID_HOUSEHOLDS_MIN, settings.GRIDATLAS_GRID_HOUSEHOLDS_MAX
+        return f"community {community_code}, band {lo}–{hi} households"
 
     @staticmethod
     def _geojson(proposals) -> dict:

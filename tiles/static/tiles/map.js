@@ -281,6 +281,35 @@
     if (communitySelect.value) flyToBBox(boxes.get(communitySelect.value));
   });
 
+  /* ---- download: the chosen layer, format and CRS, scoped to the zoom-to choice ---- */
+  const dl = {
+    layer: document.getElementById("download-layer"),
+    format: document.getElementById("download-format"),
+    crs: document.getElementById("download-crs"),
+    link: document.getElementById("download-link"),
+    scope: document.getElementById("download-scope"),
+  };
+  function updateDownload() {
+    // KML is WGS84 by definition; GCJ-02 has no CRS a Shapefile or GeoPackage could declare.
+    const kml = dl.format.value === "kml";
+    if (kml) dl.crs.value = "wgs84";
+    dl.crs.disabled = kml;
+    const noGcj = ["shp", "gpkg"].includes(dl.format.value);
+    dl.crs.querySelector("option[value=gcj02]").disabled = noGcj;
+    if (noGcj && dl.crs.value === "gcj02") dl.crs.value = "wgs84";
+    const params = new URLSearchParams({ crs: dl.crs.value });
+    const chosen = communitySelect.value ? communitySelect : streetSelect;
+    if (chosen.value) params.set(chosen === communitySelect ? "community" : "street", chosen.value);
+    dl.scope.textContent = chosen.value
+      ? chosen.options[chosen.selectedIndex].text : dl.link.dataset.city;
+    dl.link.href = dl.link.dataset.url.replace("LAYER", dl.layer.value)
+      .replace("FMT", dl.format.value) + "?" + params;
+  }
+  for (const select of [dl.layer, dl.format, dl.crs, streetSelect, communitySelect]) {
+    select.addEventListener("change", updateDownload);
+  }
+  updateDownload();
+
   map.on("load", () => {
     buildLegend();
     el.dataset.ready = "true";

@@ -1,0 +1,45 @@
+"""Cut lines in the editing API: POST /api/edit/communities/<code>/cut.
+
+Body {"line": GeoJSON LineString in EPSG:4326}. Answers 200
+{"parcels": [{"id", "grid", "microgrid", "households", "buildings", "area_m2", "geometry"}…],
+ "created": [new parcel ids], "split": [ids of the parcels that were split]}
+where `parcels` lists every piece (a split parcel keeps its id for its largest piece) and
+`geometry` is a GeoJSON Polygon (EPSG:4326). Errors are JSON {"error": …}: 400 a malformed line
+or one that splits no parcel; 403 not a planner of the community's street; 404 no such community;
+422 the line crosses building footprints (with "buildings": [{"code", "lon", "lat",
+"length_m"}]). A cut does not change the layout revision (layers/services/parcel_cut.py).
+"""
+
+import json
+
+from django.contrib.gis.gdal import GDALException
+from django.contrib.gis.geos import GEOSException, GEOSGeometry, LineString
+from django.views.decorators.http import require_POST
+
+from geo.errors import BadRequest
+from geo.http import json_response
+from geo.srid import STORAGE_SRID
+from layers.services.parcel_cut import parcels_cut
+
+
+def _line(request) -> LineString:
+    try:
+        body = json.loads(request.body or b"{}")
+    except json.JSONDecodeError as exc:
+        raise BadRequest(f"the body is not JSON: {exc}") from None
+    raw = body.get("line") if isinstance(body, dict) else None
+    if not isinstance(raw, dict) or raw.get("type") != "LineString":
+        raise BadRequest('line must be a GeoJSON LineString: {"type": "LineString", ...}')
+    try:
+        line = GEOSGeometry(json.dumps(raw), srid=STORAGE_SRID)
+    except (GEOSException, GDALException, ValueError, TypeError) as exc:
+        raise BadRequest(f"line is not a valid GeoJSON LineString: {exc}") from None
+    line.srid = STORAGE_SRID  # GeoJSON is EPSG:4326 by RFC 7946
+    return line
+
+
+@require_POST
+def cut(request, code: str):
+    result = parcels_cut(community_code=code, line=_line(request), user=request.user)
+    parcels = [{**p, "geometry": json.loads(p["geometry"])} for p in result.parcels]
+    return json_response({"parcels": parcels, "created": result.created, "split": result.split})

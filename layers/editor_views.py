@@ -1,0 +1,102 @@
+"""The planners' layout editor: the page /edit/ and the data it draws (parcels, shared edges,
+buildings, compounds) for one community. Editing itself goes through the editing API
+(edit_views, cut_views, propose_views); this module only serves the page and what it shows."""
+
+from django.conf import settings
+from django.contrib.auth.decorators import login_required
+from django.http import HttpResponse
+from django.shortcuts import render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET
+
+from geo.errors import Forbidden
+from layers.check_views import RULE_LABELS
+from layers.models import Street
+from layers.selectors.editor_data import editor_community_json
+
+
+def _page_strings() -> dict[str, str]:
+    """The words edit.js shows, translated here so the page needs no JavaScript catalogue."""
+    return {
+        "choose": _("Choose a community to edit"),
+        "loading": _("Loading…"),
+        "readOnly": _("Read only: this community's street is not assigned to you."),
+        "saved": _("Draft saved"),
+        "saving": _("Saving draft…"),
+        "unsaved": _("Unsaved changes"),
+        "noChanges": _("No changes: the draft equals the published layout."),
+        "checking": _("Checking the rules…"),
+        "rulesPass": _("Every rule passes."),
+        "violations": _("Rule violations"),
+        "contiguousNo": _("in pieces"),
+        "under": _("under"),
+        "over": _("over"),
+        "inBand": _("in band"),
+        "households": _("households"),
+        "buildings": _("buildings"),
+        "parcels": _("parcels"),
+        "active": _("Active grid"),
+        "mergeInto": _("Merge into the active grid"),
+        "split": _("Split in two"),
+        "rebalance": _("Rebalance with the active grid"),
+        "newGrid": _("New grid"),
+        "newMicrogrid": _("New micro-grid"),
+        "microgrids": _("micro-grids"),
+        "published": _("Published as revision"),
+        "publishFailed": _("Not published"),
+        "stale": _(
+            "Someone published a newer layout. Reload to start from it; your draft is kept."
+        ),
+        "bandReasonNeeded": _("Grids out of the household band: give a reason to publish anyway."),
+        "cutDone": _("Cut: parcels split"),
+        "cutFailed": _("Cut refused"),
+        "proposals": _("Proposals"),
+        "use": _("Use this layout"),
+        "preview": _("Preview"),
+        "apply": _("Apply to the draft"),
+        "cancel": _("Cancel"),
+        "willMove": _("parcels would move"),
+        "nothingToMove": _("Nothing to move."),
+        "problems": _("Problems"),
+        "diff": _("Changes between the two revisions"),
+        "revert": _("Revert to this revision"),
+        "revertConfirm": _("Publish a new revision equal to revision"),
+        "reverted": _("Reverted: new revision"),
+        "revision": _("revision"),
+        "baseline": _("baseline"),
+        "unassigned": _("Unassigned"),
+        "error": _("Something went wrong"),
+        "undo": _("Undo"),
+        "redo": _("Redo"),
+        "areaGained": _("area gained (m²)"),
+        "areaLost": _("area lost (m²)"),
+        "rules": {key: str(label) for key, label in RULE_LABELS.items()},
+    }
+
+
+@login_required
+@require_GET
+def edit_page(request):
+    """/edit/?community=CODE: the editor (read-only for planners of other streets)."""
+    streets = Street.objects.order_by("code").values("code", "name")
+    return render(
+        request,
+        "layers/edit.html",
+        {
+            "strings": _page_strings(),
+            "streets": list(streets),
+            "community": request.GET.get("community", ""),
+            "grid_min": settings.GRIDATLAS_GRID_HOUSEHOLDS_MIN,
+            "grid_max": settings.GRIDATLAS_GRID_HOUSEHOLDS_MAX,
+        },
+    )
+
+
+@require_GET
+def editor_data(request, code: str):
+    """GET /api/edit/communities/<code>/editor.json: parcels, shared edges, buildings and
+    compounds of the community (EPSG:4326 GeoJSON) for signed-in users."""
+    if not request.user.is_authenticated:
+        raise Forbidden("sign in to open the layout editor")
+    body = editor_community_json(community_code=code)
+    return HttpResponse(body, content_type="application/json")

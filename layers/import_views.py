@@ -1,0 +1,165 @@
+"""/import/: a planner uploads a layer file, sees the validation report of a dry run, and
+confirms to write it. Views parse, call layers.services.layer_import, render.
+
+The upload is kept in a private temporary folder between the dry run and the confirmation,
+named by a random token held in the user's session, so "Import" writes exactly the file that
+was checked and nobody else can point at it.
+"""
+
+import secrets
+import shutil
+import tempfile
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.shortcuts import render
+from django.utils.text import get_valid_filename
+from django.utils.translation import gettext_lazy as _
+from django.views.decorators.http import require_http_methods
+
+from geo.errors import BadRequest
+from layers.io.columns import LAYERS
+from layers.io.fieldmap import field_map_parse
+from layers.services.layer_import import layer_import
+from layers.services.layouts import EDIT_PERMISSION
+
+UPLOAD_ROOT = Path(tempfile.gettempdir()) / "gridatlas-import"
+UPLOAD_MAX_AGE_S = 24 * 3600  # dry-run uploads never confirmed are swept after a day
+SESSION_KEY = "gridatlas_import"
+LAYER_LABELS = {
+    "districts": _("Districts"),
+    "streets": _("Streets"),
+    "communities": _("Communities"),
+    "grids": _("Grids"),
+    "microgrids": _("Micro-grids"),
+    "compounds": _("Compounds"),
+    "buildings": _("Buildings"),
+    "addresses": _("Addresses"),
+    "stations": _("Service stations"),
+    "units": _("Sent-down units"),
+    "pairings": _("Pairings"),
+    "workers": _("Workers"),
+}
+
+
+@dataclass(frozen=True)
+class ImportForm:
+    layer: str
+    crs: str
+    encoding: str
+    field_map: str
+    make_valid: bool
+
+    @classmethod
+    def parse(cls, data) -> "ImportForm":
+        layer = data.get("layer", "")
+        if layer not in LAYERS:
+            raise BadRequest(str(_("Choose a layer.")))
+        form = cls(
+            layer=layer,
+            crs=data.get("crs", "").strip(),
+            encoding=data.get("encoding", "").strip(),
+            field_map=data.get("field_map", "").strip(),
+            make_valid=data.get("make_valid") == "on",
+        )
+        field_map_parse(form.field_map)  # a malformed map is refused before the upload is kept
+        return form
+
+    def as_kwargs(self) -> dict:
+        return {
+            "layer": self.layer,
+            "crs": self.crs or None,
+            "encoding": self.encoding or None,
+            "field_map": field_map_parse(self.field_map),
+            "make_valid": self.make_valid,
+        }
+
+
+def _can_import(user) -> bool:
+    return user.is_staff or user.has_perm(EDIT_PERMISSION)
+
+
+def _sweep() -> None:
+    if not UPLOAD_ROOT.exists():
+        return
+    for folder in UPLOAD_ROOT.iterdir():
+        if time.time() - folder.stat().st_mtime > UPLOAD_MAX_AGE_S:
+            shutil.rmtree(folder, ignore_errors=True)
+
+
+def _keep_upload(files) -> tuple[str, Path]:
+    """Save the uploaded file(s) under a new token: one file is opened as it is, several (a
+    Shapefile's .shp, .shx, .dbf, .prj sent together) as a folder."""
+    if not files:
+        raise BadRequest(str(_("Choose a file to import.")))
+    _sweep()
+    token = secrets.token_urlsafe(16)
+    folder = UPLOAD_ROOT / token
+    folder.mkdir(parents=True, mode=0o700)
+    for f in files:
+        with open(folder / get_valid_filename(f.name), "wb") as out:
+            for chunk in f.chunks():
+                out.write(chunk)
+    return token, _upload_path(folder)
+
+
+def _upload_path(folder: Path) -> Path:
+    saved = sorted(folder.iterdir())
+    return saved[0] if len(saved) == 1 else folder
+
+
+def _context(request, **extra) -> dict:
+    layers = [(key, LAYER_LABELS.get(key, key)) for key in LAYERS]
+    return {"layers": layers, **extra}
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def import_page(request):
+    """GET: the form. POST action=check: keep the upload, show the dry run's report.
+    POST action=import: write the upload checked before (its token is in the session)."""
+    if not _can_import(request.user):
+        raise PermissionDenied("importing needs the planner permission (layers.change_parcel)")
+    if request.method == "GET":
+        return render(request, "layers/import.html", _context(request))
+    try:
+        form = ImportForm.parse(request.POST)
+        if request.POST.get("action") == "import":
+            return _confirm(request, form)
+        token, path = _keep_upload(request.FILES.getlist("file"))
+        report = layer_import(
+            path=path, dry_run=True, user=request.user, source_name=path.name, **form.as_kwargs()
+        )
+    except BadRequest as exc:
+        return render(
+            request, "layers/import.html", _context(request, error=exc.message), status=400
+        )
+    request.session[SESSION_KEY] = {"token": token, "form": asdict(form)}
+    return render(
+        request, "layers/import.html", _context(request, form=form, report=report, token=token)
+    )
+
+
+def _confirm(request, form: ImportForm):
+    """Write the upload checked before, with the options it was checked with (a layer changed
+    in the form since would otherwise import a file whose report nobody saw)."""
+    token = request.POST.get("token", "")
+    kept = request.session.get(SESSION_KEY) or {}
+    if not token or kept.get("token") != token:
+        raise BadRequest(str(_("This upload has expired: choose the file and check it again.")))
+    form = ImportForm(**kept["form"])
+    folder = UPLOAD_ROOT / token
+    if not folder.is_dir():
+        raise BadRequest(str(_("This upload has expired: choose the file and check it again.")))
+    path = _upload_path(folder)
+    report = layer_import(
+        path=path, dry_run=False, user=request.user, source_name=path.name, **form.as_kwargs()
+    )
+    if report.written:
+        shutil.rmtree(folder, ignore_errors=True)
+        request.session.pop(SESSION_KEY, None)
+    context = _context(request, form=form, report=report, token=None if report.written else token)
+    return render(request, "layers/import.html", context)

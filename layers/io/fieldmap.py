@@ -1,0 +1,92 @@
+"""Which header of a file feeds which canonical column (layers.io.columns).
+
+By default a header matches a column by its canonical name, its Shapefile short name or one of
+its aliases (Chinese and common English), case-insensitively after trimming. `--field-map`
+overrides: `名称=name,BM=code` (source header = canonical name), or a JSON object in a file.
+"""
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from geo.errors import BadRequest
+from layers.io.columns import LayerColumns
+
+
+@dataclass
+class ColumnMapping:
+    """canonical column name → the file's header; the headers nothing reads."""
+
+    sources: dict[str, str] = field(default_factory=dict)
+    ignored: list[str] = field(default_factory=list)
+    missing_required: list[str] = field(default_factory=list)
+
+
+def field_map_parse(text: str | None) -> dict[str, str]:
+    """`a=b,c=d`, a JSON object, or the path of a .json file holding one → {header: canonical}."""
+    if not text:
+        return {}
+    text = text.strip()
+    if text.endswith(".json") and Path(text).exists():
+        text = Path(text).read_text(encoding="utf-8")
+    if text.startswith("{"):
+        try:
+            mapping = json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise BadRequest(f"--field-map is not valid JSON ({exc})") from None
+        if not isinstance(mapping, dict):
+            raise BadRequest('--field-map JSON must be an object: {"名称": "name"}')
+        return {str(k).strip(): str(v).strip() for k, v in mapping.items()}
+    out = {}
+    for pair in text.split(","):
+        if not pair.strip():
+            continue
+        if "=" not in pair:
+            raise BadRequest(f"--field-map entry {pair!r} is not HEADER=column, e.g. 名称=name")
+        header, _, name = pair.partition("=")
+        out[header.strip()] = name.strip()
+    return out
+
+
+def _norm(header: str) -> str:
+    return str(header).strip().lower()
+
+
+def columns_resolve(
+    *, spec: LayerColumns, headers: list[str], field_map: dict[str, str]
+) -> ColumnMapping:
+    """Match the file's headers to the layer's columns (see the module docstring)."""
+    names = {c.name for c in spec.columns}
+    mapping = ColumnMapping()
+    by_norm = {_norm(h): h for h in headers}
+    for header, name in field_map.items():
+        if name not in names:
+            raise BadRequest(
+                f"--field-map names column {name!r}, which {spec.layer} does not have; "
+                f"its columns are {', '.join(sorted(names))}"
+            )
+        if _norm(header) not in by_norm:
+            raise BadRequest(
+                f"--field-map names header {header!r}, which the file does not have; "
+                f"its headers are {', '.join(map(str, headers))}"
+            )
+        mapping.sources[name] = by_norm[_norm(header)]
+    taken = {_norm(h) for h in mapping.sources.values()}
+    # Exact canonical names first, then short names, then aliases: a file exported by GridAtlas
+    # maps back exactly even where an alias of one column is the name of another.
+    for rank in range(3):
+        for col in spec.columns:
+            if col.name in mapping.sources:
+                continue
+            candidates = (col.name,) if rank == 0 else (col.shp_name,) if rank == 1 else col.aliases
+            for cand in candidates:
+                key = _norm(cand)
+                if key in by_norm and key not in taken:
+                    mapping.sources[col.name] = by_norm[key]
+                    taken.add(key)
+                    break
+    mapping.ignored = [h for h in headers if _norm(h) not in taken and h != "geometry"]
+    mapping.missing_required = [
+        c.name for c in spec.columns if c.required and c.name not in mapping.sources
+    ]
+    return mapping

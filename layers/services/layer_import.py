@@ -1,0 +1,317 @@
+"""Import a layer from a file: read, map columns, bring coordinates to STORAGE_SRID, validate,
+and write it in one transaction (all or nothing), updating the features already there by their
+natural key so that re-importing a file is idempotent.
+
+The report comes first: nothing is written while it holds an error. A dry run writes inside the
+transaction only to learn what would be created and updated and what the boundary rules would
+say, then rolls back.
+"""
+
+import unicodedata
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pghistory
+from django.apps import apps
+from django.conf import settings
+from django.db import transaction
+
+from geo.codes import LEVELS
+from geo.errors import BadRequest
+from layers.io import writer
+from layers.io.columns import LAYERS, LayerColumns
+from layers.io.crs import crs_resolve, geometries_to_storage
+from layers.io.fieldmap import columns_resolve
+from layers.io.readers import Source, source_read
+from layers.io.validate import (
+    CODE_LEVELS,
+    ImportReport,
+    codes_check,
+    geometries_check,
+    geometries_shaped,
+    values_clean,
+)
+from layers.rules import boundary_violations
+
+Progress = Callable[[str, int, int], None] | None
+# Boundary layers whose import is checked against the boundary rules of DESIGN.md, and the rules
+# that block an import when the new data breaks them (a gap is reported, not blocking: a
+# community's grids are often imported one street at a time).
+BOUNDARY_LEVELS = {
+    "streets": "street",
+    "communities": "community",
+    "grids": "grid",
+    "microgrids": "microgrid",
+}
+CHECKED_RULES = ("outside_parent", "overlap", "gap", "code_parent")
+WARNING_RULES = {"gap"}
+
+
+def layer_spec(layer: str) -> LayerColumns:
+    if layer not in LAYERS:
+        raise BadRequest(f"unknown layer {layer!r}: use one of {', '.join(LAYERS)}")
+    return LAYERS[layer]
+
+
+def layer_import(
+    *,
+    layer: str,
+    path: Path,
+    crs: str | None = None,
+    encoding: str | None = None,
+    field_map: dict[str, str] | None = None,
+    dry_run: bool = True,
+    make_valid: bool = False,
+    user=None,
+    source_name: str | None = None,
+    progress: Progress = None,
+) -> ImportReport:
+    """Validate `path` as `layer` and, unless `dry_run` or the report has errors, write it.
+
+    Geometries are stored in STORAGE_SRID; `crs` overrides what the file declares ("EPSG:4547",
+    "gcj02", "bd09", …). Raises BadRequest when the file cannot be read at all; everything else
+    is an issue in the returned report.
+    """
+    spec = layer_spec(layer)
+    model = apps.get_model(spec.model)
+    report = ImportReport(layer=layer, source=source_name or Path(path).name, dry_run=dry_run)
+    src = source_read(path=Path(path), encoding=encoding)
+    report.fmt, report.encoding, report.rows = src.fmt, src.encoding, len(src.frame)
+    _progress(progress, "read", report.rows, report.rows)
+    frame = _mapped(src, spec, field_map or {}, report)
+    if frame is None:
+        return report
+    frame = values_clean(frame=frame, spec=spec, model=model, report=report)
+    _parents_from_codes(frame, spec)
+    _model_required(frame, spec, model, report)
+    codes_check(frame=frame, spec=spec, report=report)
+    _layer_rules(frame, spec, report)
+    wkb = _geometries(src, frame, spec, crs, make_valid, report)
+    _progress(progress, "validate", report.rows, report.rows)
+    if report.errors:
+        return report
+    plan = writer.plan_make(spec=spec, model=model)
+    rows = _staged_rows(frame, plan, wkb)
+    context = {"command": "import_layer", "layer": layer, "source": report.source}
+    if user is not None and getattr(user, "pk", None):
+        context["user"] = user.pk
+    with transaction.atomic(), pghistory.context(**context):
+        _write(plan=plan, rows=rows, frame=frame, report=report, progress=progress)
+        if report.errors or dry_run:
+            transaction.set_rollback(True)
+        else:
+            report.written = True
+    return report
+
+
+def _progress(progress: Progress, stage: str, done: int, total: int) -> None:
+    if progress:
+        progress(stage, done, total)
+
+
+def _mapped(src: Source, spec, field_map, report: ImportReport) -> pd.DataFrame | None:
+    """The file's columns under their canonical names (text), with `_row`; None when the
+    columns are wrong (a file-level error is in the report)."""
+    geom_name = src.frame.geometry.name
+    headers = [str(c) for c in src.frame.columns if c != geom_name]
+    mapping = columns_resolve(spec=spec, headers=headers, field_map=field_map)
+    report.columns, report.ignored_columns = mapping.sources, mapping.ignored
+    derived = [c.name for c in spec.columns if c.derived and c.name in mapping.sources]
+    if derived:
+        report.notes.append(
+            f"{', '.join(derived)} ignored: derived from the buildings, never typed in"
+        )
+    if mapping.missing_required:
+        expected = ", ".join(
+            f"{c.name} ({'/'.join(c.aliases[:3])})" for c in spec.columns if c.required
+        )
+        report.add(
+            None,
+            "",
+            "wrong_columns",
+            f"no column for {', '.join(mapping.missing_required)}; {spec.layer} need {expected}; "
+            f"the file has {', '.join(headers) or 'no columns'}",
+            repair="rename the headers or map them: --field-map HEADER=column",
+        )
+        return None
+    if report.rows == 0:
+        report.add(None, "", "empty", "the file holds no features")
+        return None
+    frame = pd.DataFrame({name: src.frame[h].to_numpy() for name, h in mapping.sources.items()})
+    for col in spec.columns:
+        if col.name not in frame:
+            frame[col.name] = None
+    frame["_row"] = np.arange(1, len(frame) + 1)
+    return frame
+
+
+def _parents_from_codes(frame: pd.DataFrame, spec: LayerColumns) -> None:
+    """A blank parent column is read from the code's prefix (a code names its ancestry)."""
+    level = CODE_LEVELS.get(spec.layer)
+    if level and spec.parent and LEVELS[level].parent:
+        cut = LEVELS[LEVELS[level].parent].digits
+        derived = frame["code"].map(
+            lambda c: c[:cut] if c and len(c) == LEVELS[level].digits else None
+        )
+        frame[spec.parent] = frame[spec.parent].where(frame[spec.parent].notna(), derived)
+    if spec.layer == "stations":
+        street = frame["community_code"].map(lambda c: c[:9] if c else None)
+        frame["street_code"] = frame["street_code"].where(frame["street_code"].notna(), street)
+
+
+def _model_required(frame, spec: LayerColumns, model, report: ImportReport) -> None:
+    """Columns the table needs although the registry does not mark them required."""
+    for col in spec.columns:
+        if col.required or col.derived or "__" in col.source:
+            continue
+        f = model._meta.get_field(col.source)
+        if f.null or f.blank or f.has_default():
+            continue
+        for i in np.flatnonzero(frame[col.name].isna().to_numpy()):
+            report.add(
+                frame["_row"].iat[i], _key(frame, spec, i), "missing_value", f"{col.name} is empty"
+            )
+
+
+def _key(frame, spec: LayerColumns, i: int) -> str:
+    return "/".join(str(frame[k].iat[i]) for k in spec.key if frame[k].iat[i] is not None)
+
+
+def _keys(frame, spec: LayerColumns) -> pd.Series:
+    """Every row's natural key as text, for the report (vectorised: 150,000 rows)."""
+    parts = [frame[k].fillna("").astype(str) for k in spec.key]
+    return parts[0].str.cat(parts[1:], sep="/") if len(parts) > 1 else parts[0]
+
+
+def _layer_rules(frame, spec: LayerColumns, report: ImportReport) -> None:
+    """The rules a station or a worker row keeps (the models' CHECK constraints and clean())."""
+    from layers.models import Worker
+
+    rows = frame["_row"]
+    if spec.layer == "stations":
+        for i, level in enumerate(frame["level"]):
+            need = {"community": "community_code", "xiaoqu": "compound_code"}.get(level)
+            if need and frame[need].iat[i] is None:
+                report.add(
+                    rows.iat[i],
+                    _key(frame, spec, i),
+                    "missing_parent",
+                    f"a {level} station needs its {need}",
+                )
+    if spec.layer == "workers":
+        attach = {"grid_code": "grid", "microgrid_code": "micro_grid", "building_code": "building"}
+        for i, role in enumerate(frame["role"]):
+            given = {a for c, a in attach.items() if frame[c].iat[i] is not None}
+            allowed = Worker.ALLOWED_ATTACHMENTS.get(role, set())
+            if len(given) != 1 or (role and not given <= allowed):
+                report.add(
+                    rows.iat[i],
+                    _key(frame, spec, i),
+                    "attachment",
+                    f"give exactly one of grid_code, microgrid_code, building_code; a "
+                    f"{role} is attached to {' or '.join(sorted(allowed)) or '?'}",
+                )
+
+
+def _geometries(src: Source, frame, spec, crs, make_valid, report) -> list:
+    if spec.geometry is None:
+        return [None] * len(frame)
+    geoms = src.frame.geometry
+    present = geoms[~geoms.isna() & ~geoms.is_empty]
+    bounds = present.total_bounds if len(present) else np.array([np.nan] * 4)
+    try:
+        plan = crs_resolve(declared=crs, embedded=src.crs, bounds=bounds)
+    except BadRequest as exc:
+        report.add(None, "", "crs", exc.message)
+        return [None] * len(frame)
+    report.crs = plan.label
+    report.notes += plan.notes
+    stored = geometries_to_storage(geoms.reset_index(drop=True), plan)
+    keys = _keys(frame, spec)
+    checked = geometries_check(
+        geoms=stored,
+        rows=frame["_row"],
+        keys=keys,
+        spec=spec,
+        nullable=spec.layer == "units",
+        repair=make_valid,
+        report=report,
+    )
+    return geometries_shaped(
+        checked, single=spec.layer == "buildings", rows=frame["_row"], keys=keys, report=report
+    )
+
+
+def _staged_rows(frame, plan: writer.Plan, wkb: list) -> list[tuple]:
+    if plan.spec.layer == "addresses":
+        frame["normalized"] = frame["text"].map(lambda t: unicodedata.normalize("NFKC", t or ""))
+    names = writer.staged_names(plan)
+    columns = [frame["_row"].tolist()] + [frame[n].tolist() for n in names] + [wkb]
+    return [tuple(None if _blank(v) else v for v in row) for row in zip(*columns, strict=True)]
+
+
+def _blank(value) -> bool:
+    return value is None or (isinstance(value, float) and np.isnan(value))
+
+
+def _write(*, plan, rows, frame, report: ImportReport, progress: Progress) -> None:
+    writer.staging_fill(plan=plan, rows=rows, progress=progress)
+    for row, column, value, table in writer.unmatched(plan=plan):
+        what = table.removeprefix("layers_")
+        report.add(
+            row,
+            value,
+            "unmatched_parent",
+            f"{column} {value}: no such {what} in GridAtlas",
+            repair=f"import the {what} first, or correct {column}",
+        )
+    for row, parent, area, x, y in writer.outside_parent(plan=plan):
+        report.add(
+            row,
+            _row_key(frame, plan.spec, row),
+            "outside_parent",
+            f"reaches {area:.0f} m² outside its parent {parent}, near ({x:.6f}, {y:.6f})",
+            repair="redraw it inside, or correct the parent code",
+        )
+    if report.errors:
+        return
+    level = BOUNDARY_LEVELS.get(plan.spec.layer)
+    scope = _common_prefix(frame["code"].tolist()) if level else None
+    before = _violation_keys(scope) if level else set()
+    _progress(progress, "write", 0, len(rows))
+    bulk = len(rows) >= settings.GRIDATLAS_IMPORT_BULK_MIN_ROWS
+    report.created, report.updated, report.unchanged = writer.rows_write(plan=plan, bulk=bulk)
+    _progress(progress, "write", len(rows), len(rows))
+    if level:
+        _new_violations(before, scope, frame, plan.spec, report)
+
+
+def _row_key(frame, spec, row: int) -> str:
+    return _key(frame, spec, int(row) - 1)
+
+
+def _common_prefix(codes: list[str]) -> str:
+    codes = [c for c in codes if c]
+    prefix = codes[0] if codes else ""
+    for c in codes[1:]:
+        while not c.startswith(prefix):
+            prefix = prefix[:-1]
+    return prefix
+
+
+def _violation_keys(scope: str) -> set:
+    return {(v.rule, v.codes) for v in boundary_violations(rules=CHECKED_RULES, scope=scope)}
+
+
+def _new_violations(before: set, scope: str, frame, spec, report: ImportReport) -> None:
+    """The boundary rules the new data breaks: violations after writing that were not there
+    before (a city's own old violations are not the import's fault)."""
+    rows = dict(zip(frame["code"], frame["_row"], strict=True))
+    for v in boundary_violations(rules=CHECKED_RULES, scope=scope):
+        if (v.rule, v.codes) in before:
+            continue
+        severity = "warning" if v.rule in WARNING_RULES else "error"
+        row = next((rows[c] for c in v.codes if c in rows), None)
+        report.add(row, v.codes[0], v.rule, v.message, severity=severity)
