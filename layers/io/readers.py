@@ -25,7 +25,7 @@ import shapely
 from pyproj import CRS
 
 from geo.errors import BadRequest
-from layers.services.lookup_batch import _decode_csv, _xlsx_rows
+from layers.services.lookup_batch import csv_decode, xlsx_rows
 
 GEO_SUFFIXES = {".shp", ".gpkg", ".geojson", ".json", ".kml"}
 TABLE_SUFFIXES = {".csv", ".xlsx"}
@@ -154,7 +154,7 @@ def _table_read(path: Path, encoding: str | None) -> Source:
     if not data.strip():
         raise BadRequest(f"{path.name} is empty")
     if path.suffix.lower() == ".xlsx":
-        header, rows = _xlsx_rows(data, path.name)
+        header, rows = xlsx_rows(data, path.name)
         encoding = "utf-8"
     elif encoding:
         try:
@@ -163,7 +163,7 @@ def _table_read(path: Path, encoding: str | None) -> Source:
             raise BadRequest(f"{path.name} is not {encoding} text ({exc})") from None
         header, rows = _csv_rows(text)
     else:
-        text, encoding = _decode_csv(data, path.name)
+        text, encoding = csv_decode(data, path.name)
         header, rows = _csv_rows(text)
     header = [str(h).strip() for h in header]
     width = len(header)

@@ -61,7 +61,7 @@ def _format_of(filename: str) -> str:
     return suffix
 
 
-def _decode_csv(data: bytes, filename: str) -> tuple[str, str]:
+def csv_decode(data: bytes, filename: str) -> tuple[str, str]:
     # UTF-8 first, then GB18030 (the superset of GBK that Excel in China saves CSVs in): both
     # are strict, so a wrong guess fails instead of giving mojibake. Anything else is guessed.
     for encoding in ("utf-8-sig", "gb18030"):
@@ -81,10 +81,10 @@ def table_read(*, data: bytes, filename: str) -> Table:
     if not data.strip():
         raise BadRequest(f"{filename} is empty")
     if fmt == "xlsx":
-        header, rows = _xlsx_rows(data, filename)
+        header, rows = xlsx_rows(data, filename)
         encoding = "utf-8-sig"
     else:
-        text, encoding = _decode_csv(data, filename)
+        text, encoding = csv_decode(data, filename)
         records = list(csv.reader(io.StringIO(text)))
         header, rows = records[0], records[1:]
     header = [h.strip() for h in header]
@@ -99,7 +99,7 @@ def table_read(*, data: bytes, filename: str) -> Table:
     return Table(fmt, header, rows, encoding)
 
 
-def _xlsx_rows(data: bytes, filename: str) -> tuple[list[str], list[list[str]]]:
+def xlsx_rows(data: bytes, filename: str) -> tuple[list[str], list[list[str]]]:
     from openpyxl import load_workbook
 
     try:
