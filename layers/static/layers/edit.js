@@ -110,6 +110,7 @@
     refreshAll();
     loadVersions();
     if (draftMoves().length) scheduleSave();
+    else $("ed-check-status").textContent = T.noChanges;
   }
 
   function indexData(data, layout) {
