@@ -1,6 +1,6 @@
-"""The planners' layout editor: the page /edit/ and the data it draws (parcels, shared edges,
-buildings, compounds) for one community. Editing itself goes through the editing API
-(edit_views, cut_views, propose_views); this module only serves the page and what it shows."""
+"""The planners' layout editor: the page /edit/ and the data it draws for one community (its
+outline, parcels and the edges they share; buildings and compounds come from the vector tiles).
+Editing goes through the editing API (edit_views, cut_views, propose_views)."""
 
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
@@ -94,8 +94,8 @@ def edit_page(request):
 
 @require_GET
 def editor_data(request, code: str):
-    """GET /api/edit/communities/<code>/editor.json: parcels, shared edges, buildings and
-    compounds of the community (EPSG:4326 GeoJSON) for signed-in users."""
+    """GET /api/edit/communities/<code>/editor.json: the community's outline, parcels and the
+    edges they share (EPSG:4326 GeoJSON) for signed-in users."""
     if not request.user.is_authenticated:
         raise Forbidden("sign in to open the layout editor")
     body = editor_community_json(community_code=code)

@@ -1,5 +1,6 @@
 """What the layout editor draws for one community: parcels with their figures and current grid,
-the edges parcels share, buildings, compounds and the community outline (read-only).
+the edges parcels share and the community outline (read-only; buildings and compounds are drawn
+from the vector tiles).
 
 The browser recomputes grid totals, contiguity and grid outlines from these as the planner edits
 a draft, so nothing is fetched again until a draft is checked or published.

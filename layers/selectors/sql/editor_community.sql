@@ -6,9 +6,9 @@
 --     on its surface, for box selection)};
 --   edges: FeatureCollection of the lines two parcels share, id = running number, properties
 --     {a, b} (parcel ids, a < b): the editor thickens an edge whose parcels are in two grids,
---     so grid outlines follow a draft without any geometry computed in the browser;
---   buildings: FeatureCollection, properties {code, name, households, parcel};
---   compounds: FeatureCollection, properties {id, code, name}.
+--     so grid outlines follow a draft without any geometry computed in the browser.
+-- Buildings and compounds are drawn from the vector tiles: a click on a building is a click
+-- on the parcel under it, so the editor needs no copy of them.
 -- Parameters: community_code (12 digits). Shared edges are exact (parcels are faces of one
 -- polygonised layer); F***1**** keeps pairs meeting along a line, not at a corner.
 WITH c AS (
@@ -49,18 +49,5 @@ SELECT EXISTS (SELECT 1 FROM c) AS found, json_build_object(
               'type', 'Feature', 'id', n, 'geometry', ST_AsGeoJSON(geom, 6)::json,
               'properties', json_build_object('a', a, 'b', b)))
        FROM (SELECT row_number() OVER (ORDER BY a, b) AS n, * FROM e
-              WHERE NOT ST_IsEmpty(geom)) numbered), '[]'::json)),
-  'buildings', json_build_object('type', 'FeatureCollection', 'features', COALESCE((
-     SELECT json_agg(json_build_object(
-              'type', 'Feature', 'id', b.id, 'geometry', ST_AsGeoJSON(b.geom, 6)::json,
-              'properties', json_build_object('code', b.code, 'name', b.name,
-                                              'households', b.households,
-                                              'parcel', b.parcel_id)) ORDER BY b.id)
-       FROM layers_building b JOIN c ON b.community_id = c.id), '[]'::json)),
-  'compounds', json_build_object('type', 'FeatureCollection', 'features', COALESCE((
-     SELECT json_agg(json_build_object(
-              'type', 'Feature', 'id', x.id, 'geometry', ST_AsGeoJSON(x.geom, 6)::json,
-              'properties', json_build_object('id', x.id, 'code', x.code, 'name', x.name))
-              ORDER BY x.id)
-       FROM layers_xiaoqu x JOIN c ON x.community_id = c.id), '[]'::json))
+              WHERE NOT ST_IsEmpty(geom)) numbered), '[]'::json))
 )::text AS body;

@@ -22,6 +22,9 @@
   const PALETTE = ["#e6194b", "#3cb44b", "#4363d8", "#f58231", "#911eb4", "#42d4f4", "#f032e6",
     "#bfef45", "#469990", "#9a6324", "#800000", "#808000", "#000075", "#aaffc3", "#dcbeff",
     "#ffd8b1", "#fabed4", "#a9a9a9"];
+  // Buildings, parcel outlines and micro-grid edges from this zoom on: a community of 20,000
+  // buildings seen whole is colours and grid outlines; the detail is drawn when zoomed in.
+  const DETAIL_ZOOM = 15;
   const CHECK_DELAY_MS = 600; // a brush stroke is one save and one check, not fifty
 
   // ---- state -------------------------------------------------------------------------------
@@ -34,15 +37,16 @@
     grids: new Map(),      // code → {name, households, buildings, parcels: Set, fresh}
     newGrids: [],          // [{code, name}] created in this draft
     active: null, undo: [], redo: [], mode: "click",
-    violations: [], violatedCodes: new Set(), dirtyGrids: new Set(),
+    violations: [], violatedCodes: new Set(), dirtyGrids: new Set(), colours: new Map(),
     saveTimer: null, saveTicket: 0, draw: null, bounds: null,
   };
 
   const map = gridatlasOfflineMap(
     { container: el, center: [114.3, 30.6], zoom: 11, maxZoom: 19, dragRotate: false },
     el.dataset.styleUrl,
-    // The live grid layers would contradict the draft: the editor draws its own.
-    (layers) => layers.filter((l) => !/^(grids|microgrids|xiaoqu|buildings|labels)-/.test(l.id)),
+    // The live grid layers would contradict the draft: the editor draws its own. Compounds and
+    // buildings come from the vector tiles (simplified, cached), not from the editor's data.
+    (layers) => layers.filter((l) => !/^(grids|microgrids|labels)-/.test(l.id)),
   );
   map.addControl(new maplibregl.NavigationControl({ showCompass: false }), "top-right");
 
@@ -67,13 +71,16 @@
     p.dataset.kind = kind || "";
   }
 
+  // A grid keeps its colour while the page lives (codes in order, new grids after them): looked up,
+  // not recomputed, as every parcel asks on load.
   function colourOf(code) {
     if (!code) return "#bbbbbb";
-    let h = 0;
-    for (const ch of code.slice(-3)) h = h * 31 + ch.charCodeAt(0);
-    const order = [...S.grids.keys()].sort();
-    const i = order.indexOf(code);
-    return PALETTE[(i >= 0 ? i : h) % PALETTE.length];
+    let colour = S.colours.get(code);
+    if (!colour) {
+      colour = PALETTE[S.colours.size % PALETTE.length];
+      S.colours.set(code, colour);
+    }
+    return colour;
   }
 
   // ---- loading -----------------------------------------------------------------------------
@@ -119,6 +126,8 @@
     for (const g of layout.grids) {
       S.grids.set(g.code, { name: g.name, households: 0, buildings: 0, parcels: new Set() });
     }
+    S.colours = new Map();
+    for (const code of [...S.grids.keys()].sort()) colourOf(code);
     for (const f of data.parcels.features) {
       const p = f.properties;
       S.parcels.set(f.id, {
@@ -362,8 +371,7 @@
   // ---- drawing -----------------------------------------------------------------------------
   function drawData(data) {
     const sources = {
-      "ed-parcels": data.parcels, "ed-edges": data.edges, "ed-buildings": data.buildings,
-      "ed-compounds": data.compounds,
+      "ed-parcels": data.parcels, "ed-edges": data.edges,
       "ed-community": { type: "Feature", geometry: data.community.geometry, properties: {} },
       "ed-overlay": { type: "FeatureCollection", features: [] },
     };
@@ -379,17 +387,14 @@
   }
 
   function addLayers() {
-    map.addLayer({ id: "ed-compound-fill", type: "fill", source: "ed-compounds",
-      paint: { "fill-color": "#f2e6c9", "fill-opacity": 0.5 } });
+    const onTop = ["buildings-fill", "xiaoqu-line"].filter((id) => map.getLayer(id));
     map.addLayer({ id: "ed-parcel-fill", type: "fill", source: "ed-parcels",
       paint: {
         "fill-color": ["coalesce", ["feature-state", "colour"], "#bbbbbb"],
         "fill-opacity": ["case", ["boolean", ["feature-state", "violation"], false], 0.75, 0.45],
       } });
-    map.addLayer({ id: "ed-parcel-line", type: "line", source: "ed-parcels",
+    map.addLayer({ id: "ed-parcel-line", type: "line", source: "ed-parcels", minzoom: DETAIL_ZOOM,
       paint: { "line-color": "#ffffff", "line-width": 0.6, "line-opacity": 0.8 } });
-    map.addLayer({ id: "ed-building-fill", type: "fill", source: "ed-buildings",
-      paint: { "fill-color": "#5b5b5b", "fill-opacity": 0.55 } });
     map.addLayer({ id: "ed-edge-line", type: "line", source: "ed-edges",
       filter: ["==", ["geometry-type"], "LineString"],
       paint: {
@@ -403,7 +408,7 @@
         "line-width": ["case", ["boolean", ["feature-state", "boundary"], false], 2.6, 0],
       } });
     // Micro-grid edges inside a grid: thin and dashed, under the grid outlines' weight.
-    map.addLayer({ id: "ed-edge-micro", type: "line", source: "ed-edges",
+    map.addLayer({ id: "ed-edge-micro", type: "line", source: "ed-edges", minzoom: DETAIL_ZOOM,
       paint: {
         "line-color": "#1f2933", "line-dasharray": [3, 2],
         "line-width": ["case", ["boolean", ["feature-state", "micro"], false], 1.2, 0],
@@ -417,6 +422,8 @@
     map.addLayer({ id: "ed-overlay-line", type: "line", source: "ed-overlay",
       paint: { "line-color": ["coalesce", ["get", "colour"], "#b3261e"], "line-width": 2.5,
         "line-dasharray": [2, 1] } });
+    // The tiles' buildings and compound outlines over the parcel colours, under the outlines.
+    for (const id of onTop) map.moveLayer(id, "ed-edge-line");
   }
 
   function paintParcel(id) {
@@ -802,12 +809,9 @@
 
   // ---- tools: click, brush, box, cut -------------------------------------------------------
   function parcelAt(point) {
-    const hit = map.queryRenderedFeatures(point, { layers: ["ed-building-fill", "ed-parcel-fill"] });
-    for (const f of hit) {
-      if (f.layer.id === "ed-building-fill" && f.properties.parcel) return Number(f.properties.parcel);
-      if (f.layer.id === "ed-parcel-fill") return Number(f.id);
-    }
-    return null;
+    // A building lies in one parcel: a click on it is a click on the parcel under it.
+    const [hit] = map.queryRenderedFeatures(point, { layers: ["ed-parcel-fill"] });
+    return hit ? Number(hit.id) : null;
   }
 
   let brushing = null;
