@@ -54,6 +54,30 @@ def requests_leaving_localhost(urls: list[str]) -> list[str]:
     ]
 
 
+def english_page(browser, base_url: str, *, requests=None, problems=None, width: int = 1400):
+    """A page in a new browser context that reads GridAtlas in English (the language cookie),
+    appending the URLs it requests to `requests` and the errors it logs to `problems`."""
+    from django.conf import settings
+
+    context = browser.new_context(viewport={"width": width, "height": 900})
+    context.add_cookies([{"name": settings.LANGUAGE_COOKIE_NAME, "value": "en", "url": base_url}])
+    page = context.new_page()
+    if requests is not None:
+        page.on("request", lambda r: requests.append(r.url))
+    if problems is not None:
+        page.on("console", lambda m: m.type == "error" and problems.append(m.text))
+        page.on("pageerror", lambda e: problems.append(str(e)))
+    return page
+
+
+def sign_in(page, url: str, username: str, password: str) -> None:
+    """Open `url`, a page behind the sign-in, and sign in on the form it sends the browser to."""
+    page.goto(url)
+    page.fill("input[name=username]", username)
+    page.fill("input[name=password]", password)
+    page.click("button[type=submit]")
+
+
 CHROMIUM_ARGS = [
     "--headless=new",
     "--no-sandbox",

@@ -10,7 +10,7 @@ from django.contrib.auth.models import Permission
 from django.db import connection
 
 from layers.models import Grid, LayoutRevision, Parcel, PlannerStreet
-from tests.conftest import CHROMIUM_ARGS, requests_leaving_localhost
+from tests.conftest import CHROMIUM_ARGS, english_page, requests_leaving_localhost, sign_in
 from tests.demo_city_support import city_loaded, plan_make, tile_cache_clear
 
 TIMEOUT_MS = 30_000
@@ -93,19 +93,10 @@ def test_planner_assigns_sees_violation_undoes_and_publishes(
         with sync_playwright() as pw:
             browser = pw.chromium.launch(executable_path=chromium_path, args=CHROMIUM_ARGS)
             try:
-                context = browser.new_context(viewport={"width": 1400, "height": 900})
-                context.add_cookies(
-                    [{"name": settings.LANGUAGE_COOKIE_NAME, "value": "en", "url": live_server.url}]
+                page = english_page(browser, live_server.url, requests=requests, problems=problems)
+                sign_in(
+                    page, f"{live_server.url}/edit/?community={community}", "planner_e", "pw-edit-1"
                 )
-                page = context.new_page()
-                page.on("request", lambda r: requests.append(r.url))
-                page.on("console", lambda m: m.type == "error" and problems.append(m.text))
-                page.on("pageerror", lambda e: problems.append(str(e)))
-
-                page.goto(f"{live_server.url}/edit/?community={community}")
-                page.fill("input[name=username]", "planner_e")
-                page.fill("input[name=password]", "pw-edit-1")
-                page.click("button[type=submit]")
                 page.wait_for_function(READY_JS, timeout=TIMEOUT_MS)
                 assert page.locator(row(grid_b)).count() == 1
                 page.screenshot(path=artifacts_dir / "edit_open.png")
@@ -252,16 +243,10 @@ def test_planner_boxes_brushes_splits_and_cuts(
         with sync_playwright() as pw:
             browser = pw.chromium.launch(executable_path=chromium_path, args=CHROMIUM_ARGS)
             try:
-                context = browser.new_context(viewport={"width": 1400, "height": 900})
-                context.add_cookies(
-                    [{"name": settings.LANGUAGE_COOKIE_NAME, "value": "en", "url": live_server.url}]
+                page = english_page(browser, live_server.url, problems=problems)
+                sign_in(
+                    page, f"{live_server.url}/edit/?community={community}", "planner_t", "pw-edit-2"
                 )
-                page = context.new_page()
-                page.on("pageerror", lambda e: problems.append(str(e)))
-                page.goto(f"{live_server.url}/edit/?community={community}")
-                page.fill("input[name=username]", "planner_t")
-                page.fill("input[name=password]", "pw-edit-2")
-                page.click("button[type=submit]")
                 page.wait_for_function(READY_JS, timeout=TIMEOUT_MS)
                 page.locator(f"{row(grid_b)} .ed-pick").click()
                 box = page.locator("#edit-map").bounding_box()

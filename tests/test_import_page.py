@@ -8,7 +8,7 @@ from django.contrib.auth.models import Permission
 
 from layers.models import Building
 from tests import import_corpus as corpus
-from tests.conftest import CHROMIUM_ARGS, requests_leaving_localhost
+from tests.conftest import CHROMIUM_ARGS, english_page, requests_leaving_localhost, sign_in
 from tests.factories import hierarchy_make
 
 TIMEOUT_MS = 30_000
@@ -82,18 +82,10 @@ def test_import_page_in_chromium(live_server, chromium_path, artifacts_dir, tmp_
     with sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=chromium_path, args=CHROMIUM_ARGS)
         try:
-            context = browser.new_context(viewport={"width": 1300, "height": 900})
-            context.add_cookies(
-                [{"name": settings.LANGUAGE_COOKIE_NAME, "value": "en", "url": live_server.url}]
+            page = english_page(
+                browser, live_server.url, requests=requests, problems=problems, width=1300
             )
-            page = context.new_page()
-            page.on("request", lambda r: requests.append(r.url))
-            page.on("console", lambda m: m.type == "error" and problems.append(m.text))
-            page.on("pageerror", lambda e: problems.append(str(e)))
-            page.goto(f"{live_server.url}/import/")
-            page.fill("input[name=username]", "planner_i")
-            page.fill("input[name=password]", "pw-import-1")
-            page.click("button[type=submit]")
+            sign_in(page, f"{live_server.url}/import/", "planner_i", "pw-import-1")
             page.wait_for_selector("#import-form", timeout=TIMEOUT_MS)
 
             # A broken file: the report lists the row and the rule, and offers no import.
