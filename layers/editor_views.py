@@ -47,6 +47,10 @@ def _page_strings() -> dict[str, str]:
         "stale": _(
             "Someone published a newer layout. Reload to start from it; your draft is kept."
         ),
+        "rebased": _(
+            "Your draft was begun on revision {from}; it has been re-applied to revision {to}. "
+            "Check it before publishing."
+        ),
         "bandReasonNeeded": _("Grids out of the household band: give a reason to publish anyway."),
         "cutDone": _("Cut: parcels split"),
         "cutFailed": _("Cut refused"),

@@ -65,6 +65,32 @@ def checked(page) -> dict[str, set[str]]:
     return found
 
 
+def other_parcel_next_to(*, grid_a, grid_b, not_id):
+    """Another parcel of grid A that shares an edge with grid B."""
+    with connection.cursor() as cur:
+        cur.execute(
+            """SELECT a.id FROM layers_parcel a
+                 JOIN layers_grid ga ON ga.id = a.grid_id AND ga.code = %(a)s
+                 JOIN layers_parcel b ON b.grid_id = (SELECT id FROM layers_grid WHERE code = %(b)s)
+                      AND a.geom && b.geom AND ST_Relate(a.geom, b.geom, 'F***1****')
+                WHERE a.id <> %(not_id)s ORDER BY a.id LIMIT 1""",
+            {"a": grid_a, "b": grid_b, "not_id": not_id},
+        )
+        return cur.fetchone()[0]
+
+
+# Someone else publishing: the commit API, as another browser would call it.
+COMMIT_JS = """async ([code, parcel, grid]) => {
+  const el = document.getElementById('edit-map');
+  const r = await fetch(`/api/edit/communities/${code}/commit`, {
+    method: 'POST', credentials: 'same-origin',
+    headers: {'Content-Type': 'application/json', 'X-CSRFToken': el.dataset.csrf},
+    body: JSON.stringify({base_revision: 1, moves: [{parcel, grid}],
+                          band_reason: 'rebase test'})});
+  return r.status;
+}"""
+
+
 def row(code):
     return f"#ed-grids tr[data-code='{code}']"
 
@@ -88,6 +114,7 @@ def test_planner_assigns_sees_violation_undoes_and_publishes(
         user.user_permissions.add(Permission.objects.get(codename="change_parcel"))
         PlannerStreet.objects.create(user=user, street=parcel.community.street)
         revisions_before = LayoutRevision.objects.filter(community__code=community).count()
+        other_id = other_parcel_next_to(grid_a=grid_a, grid_b=grid_b, not_id=parcel_id)
         requests: list[str] = []
         problems: list[str] = []
         with sync_playwright() as pw:
@@ -174,9 +201,28 @@ def test_planner_assigns_sees_violation_undoes_and_publishes(
                 diff_row.wait_for(timeout=TIMEOUT_MS)
                 assert f"{b_before} → {b_before + parcel_households}" in diff_row.inner_text()
                 page.screenshot(path=artifacts_dir / "edit_published.png")
+
+                # A draft begun on revision 1 (the parcel back to A) outlives someone else's
+                # publish of revision 2 (another parcel of A to B): re-applied, and said so.
+                page.locator(f"{row(grid_a)} .ed-pick").click()
+                page.mouse.click(box["x"] + x, box["y"] + y)
+                checked(page)
+                status = page.evaluate(COMMIT_JS, [community, other_id, grid_b])
+                assert status == 201
+                page.reload()
+                page.wait_for_function(READY_JS, timeout=TIMEOUT_MS)
+                assert "re-applied to revision 2" in page.locator("#ed-status").inner_text()
+                assert page.evaluate(f"window.gridatlasEditor.parcels.get({parcel_id}).grid") == (
+                    grid_a
+                )
+                assert page.evaluate(f"window.gridatlasEditor.parcels.get({other_id}).grid") == (
+                    grid_b
+                )
+                assert page.evaluate("window.gridatlasEditor.undo.length") == 1
             finally:
                 browser.close()
         assert Parcel.objects.get(pk=parcel_id).grid.code == grid_b
+        assert Parcel.objects.get(pk=other_id).grid.code == grid_b
         assert Grid.objects.get(code=grid_b).households == b_before + parcel_households
         assert LayoutRevision.objects.filter(community__code=community).count() > revisions_before
         assert problems == [], problems

@@ -111,6 +111,10 @@
     $("ed-versions-block").hidden = false;
     status(S.editable ? `${data.body.community.name} · ${T.revision} ${S.revision}` : T.readOnly,
       S.editable ? "" : "warn");
+    if (S.rebasedFrom !== null) {
+      status(T.rebased.replace("{from}", S.rebasedFrom).replace("{to}", S.revision), "warn");
+      persist();
+    }
     const url = new URL(location.href);
     url.searchParams.set("community", code);
     history.replaceState(null, "", url);
@@ -175,8 +179,11 @@
     }));
   }
 
+  // The draft comes back from this browser (its undo stack) or, failing that, from the server
+  // (one step). A draft begun on an older revision is re-applied to the current one as one step
+  // and the planner is told: someone else's publish never silently drops a draft.
   function restoreDraft(serverDraft) {
-    S.undo = []; S.redo = [];
+    S.undo = []; S.redo = []; S.rebasedFrom = null;
     let saved = null;
     try { saved = JSON.parse(localStorage.getItem(storeKey()) || "null"); } catch (_e) { saved = null; }
     if (saved && saved.revision === S.revision) {
@@ -184,16 +191,28 @@
       for (const g of S.newGrids) if (isGridCode(g.code)) gridEntry(g.code).name = g.name;
       for (const action of saved.undo) applyChanges(action.changes, "after", false);
       S.undo = saved.undo; S.redo = saved.redo || [];
-    } else if (serverDraft && serverDraft.base_revision === S.revision
-               && (serverDraft.moves || []).length) {
-      // A draft saved from another browser: one undoable step.
-      S.newGrids = serverDraft.new_grids || [];
+      recountAll();
+      return;
+    }
+    const targets = new Map();
+    let base = null, newGrids = [];
+    if (saved && (saved.undo || []).length) {
+      for (const action of saved.undo) for (const c of action.changes) targets.set(c.id, c.to);
+      base = saved.revision; newGrids = saved.newGrids || [];
+    } else if (serverDraft && (serverDraft.moves || []).length) {
+      for (const m of serverDraft.moves) targets.set(m.parcel, [m.grid, m.microgrid]);
+      base = serverDraft.base_revision; newGrids = serverDraft.new_grids || [];
+    }
+    const changes = [...targets]
+      .filter(([id, [grid, micro]]) => S.parcels.has(id)
+        && (S.parcels.get(id).grid !== grid || S.parcels.get(id).micro !== micro))
+      .map(([id, [grid, micro]]) => change(id, grid, micro));
+    if (changes.length) {
+      S.newGrids = newGrids.filter((g) => !S.grids.has(g.code)); // unless published meanwhile
       for (const g of S.newGrids) if (isGridCode(g.code)) gridEntry(g.code).name = g.name;
-      const changes = serverDraft.moves
-        .filter((m) => S.parcels.has(m.parcel))
-        .map((m) => change(m.parcel, m.grid, m.microgrid));
       applyChanges(changes, "after", false);
-      S.undo = [{ label: "draft", changes }];
+      S.undo = [{ label: base === S.revision ? "draft" : "rebased", changes }];
+      if (base !== S.revision) S.rebasedFrom = base;
     }
     recountAll();
   }
