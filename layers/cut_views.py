@@ -17,19 +17,18 @@ from django.contrib.gis.geos import GEOSException, GEOSGeometry, LineString
 from django.views.decorators.http import require_POST
 
 from geo.errors import BadRequest
-from geo.http import json_response
+from geo.http import json_body, json_response
 from geo.srid import STORAGE_SRID
 from layers.services.parcel_cut import parcels_cut
 
 
 def _line(request) -> LineString:
-    try:
-        body = json.loads(request.body or b"{}")
-    except json.JSONDecodeError as exc:
-        raise BadRequest(f"the body is not JSON: {exc}") from None
-    raw = body.get("line") if isinstance(body, dict) else None
+    raw = json_body(request).get("line")
     if not isinstance(raw, dict) or raw.get("type") != "LineString":
         raise BadRequest('line must be a GeoJSON LineString: {"type": "LineString", ...}')
+    coordinates = raw.get("coordinates")
+    if not isinstance(coordinates, list) or len(coordinates) < 2:
+        raise BadRequest("a cut line needs at least two points: [[lon, lat], [lon, lat], …]")
     try:
         line = GEOSGeometry(json.dumps(raw), srid=STORAGE_SRID)
     except (GEOSException, GDALException, ValueError, TypeError) as exc:

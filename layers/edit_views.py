@@ -47,10 +47,6 @@ def _community(code: str) -> Community:
     return community
 
 
-def _body(request) -> dict:
-    return json_body(request)
-
-
 def _base(body: dict) -> int:
     base = body.get("base_revision")
     if not isinstance(base, int) or isinstance(base, bool) or base < 0:
@@ -156,7 +152,7 @@ def commit(request, code: str):
     """POST JSON {base_revision, moves, new_grids?, effective_date?, band_reason?}: 201
     {revision, effective_date, grids}; 409 when base_revision is stale; 422 with the violations
     when a rule would break (nothing is written)."""
-    body = _body(request)
+    body = json_body(request)
     revision = layout_commit(
         community_code=code,
         base_revision=_base(body),
@@ -196,7 +192,7 @@ def draft(request, code: str):
     if request.method == "DELETE":
         draft_discard(community_code=code, user=request.user)
         return HttpResponse(status=204)
-    body = _body(request)
+    body = json_body(request)
     saved, check = draft_save(
         community_code=code,
         user=request.user,
@@ -217,7 +213,7 @@ def publish(request, code: str):
     """POST JSON {effective_date: YYYY-MM-DD, band_reason?}: publishes the user's draft. 201
     {revision, effective_date, grids} and the draft is deleted; 409 (stale base, with what
     changed) or 422 (violations) and the draft is kept; 404 without a draft."""
-    body = _body(request)
+    body = json_body(request)
     revision = draft_publish(
         community_code=code,
         user=request.user,
@@ -240,7 +236,7 @@ def diff(request, code: str, a: int, b: int):
 def revert(request, code: str, n: int):
     """POST JSON {base_revision, effective_date, reason}: 201 {revision, effective_date, grids},
     a NEW revision whose layout equals revision n (rules checked; 409 / 422 as a commit)."""
-    body = _body(request)
+    body = json_body(request)
     revision = layout_revert(
         community_code=code,
         number=n,

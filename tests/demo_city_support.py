@@ -47,3 +47,17 @@ def city_loaded(django_db_blocker, plan):
 def tile_cache_clear():
     with connection.cursor() as cur:
         cur.execute("TRUNCATE tiles_cache")
+
+
+def planner_make(name: str, *, streets=(), password: str = "pw-plan-1", staff: bool = False):
+    """A planner: the layers.change_parcel permission and the `streets` assigned to them (the
+    communities of other streets are read-only to them)."""
+    from django.contrib.auth import get_user_model
+    from django.contrib.auth.models import Permission
+
+    from layers.models import PlannerStreet
+
+    user = get_user_model().objects.create_user(name, password=password, is_staff=staff)
+    user.user_permissions.add(Permission.objects.get(codename="change_parcel"))
+    PlannerStreet.objects.bulk_create(PlannerStreet(user=user, street=s) for s in streets)
+    return get_user_model().objects.get(pk=user.pk)  # fresh: permissions are cached per object

@@ -5,13 +5,11 @@ survive), undo (the rules pass again) and publish (a revision is written with th
 
 import pytest
 from django.conf import settings
-from django.contrib.auth import get_user_model
-from django.contrib.auth.models import Permission
 from django.db import connection
 
-from layers.models import Grid, LayoutRevision, Parcel, PlannerStreet
+from layers.models import Grid, LayoutRevision, Parcel
 from tests.conftest import CHROMIUM_ARGS, english_page, requests_leaving_localhost, sign_in
-from tests.demo_city_support import city_loaded, plan_make, tile_cache_clear
+from tests.demo_city_support import city_loaded, plan_make, planner_make, tile_cache_clear
 
 TIMEOUT_MS = 30_000
 READY_JS = (
@@ -110,9 +108,7 @@ def test_planner_assigns_sees_violation_undoes_and_publishes(
         point = parcel.geom.point_on_surface
         b_before = Grid.objects.get(code=grid_b).households
         a_before = Grid.objects.get(code=grid_a).households
-        user = get_user_model().objects.create_user("planner_e", password="pw-edit-1")
-        user.user_permissions.add(Permission.objects.get(codename="change_parcel"))
-        PlannerStreet.objects.create(user=user, street=parcel.community.street)
+        planner_make("planner_e", password="pw-edit-1", streets=[parcel.community.street])
         revisions_before = LayoutRevision.objects.filter(community__code=community).count()
         other_id = other_parcel_next_to(grid_a=grid_a, grid_b=grid_b, not_id=parcel_id)
         requests: list[str] = []
@@ -280,11 +276,8 @@ def test_planner_boxes_brushes_splits_and_cuts(
         cut_parcel, cut_line = empty_parcel_cut(community)
         parcels_before = Parcel.objects.filter(community__code=community).count()
         a_parcels = Parcel.objects.filter(grid__code=grid_a).count()
-        user = get_user_model().objects.create_user("planner_t", password="pw-edit-2")
-        user.user_permissions.add(Permission.objects.get(codename="change_parcel"))
-        PlannerStreet.objects.create(
-            user=user, street=Parcel.objects.get(pk=parcel_id).community.street
-        )
+        street = Parcel.objects.get(pk=parcel_id).community.street
+        planner_make("planner_t", password="pw-edit-2", streets=[street])
         problems: list[str] = []
         with sync_playwright() as pw:
             browser = pw.chromium.launch(executable_path=chromium_path, args=CHROMIUM_ARGS)

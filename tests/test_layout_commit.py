@@ -11,17 +11,14 @@ from django.contrib.auth.models import Permission
 from django.db import DatabaseError, connection, transaction
 
 from layers.models import Community, Grid, LayoutRevision, Parcel, PlannerStreet, Street
+from tests.demo_city_support import planner_make
 
 
 @pytest.fixture
 def planner(client):
-    user = get_user_model().objects.create_user("planner1", password="pw-plan-1")
-    user.user_permissions.add(Permission.objects.get(codename="change_parcel"))
     # Planners edit the streets assigned to them: this one has every street of the tiny city.
-    PlannerStreet.objects.bulk_create(
-        PlannerStreet(user=user, street=s) for s in Street.objects.all()
-    )
-    client.force_login(get_user_model().objects.get(pk=user.pk))
+    user = planner_make("planner1", streets=Street.objects.all())
+    client.force_login(user)
     return user
 
 

@@ -9,11 +9,10 @@ import json
 import psycopg
 import pytest
 from django.apps import apps
-from django.contrib.auth import get_user_model
-from django.contrib.auth.models import Permission
 from django.db import connection
 
-from layers.models import Grid, LayoutDraft, LayoutRevision, MicroGrid, Parcel, PlannerStreet
+from layers.models import Grid, LayoutDraft, LayoutRevision, MicroGrid, Parcel
+from tests.demo_city_support import planner_make
 from tests.test_layout_commit import commit, neighbour_move
 
 
@@ -24,12 +23,11 @@ def move():
 
 
 def planner_login(client, name: str, community_code: str | None, *, staff=False):
-    user = get_user_model().objects.create_user(name, password="pw-plan-1", is_staff=staff)
-    user.user_permissions.add(Permission.objects.get(codename="change_parcel"))
+    streets = []
     if community_code:
-        street = Grid.objects.filter(community__code=community_code).first().community.street
-        PlannerStreet.objects.create(user=user, street=street)
-    client.force_login(get_user_model().objects.get(pk=user.pk))
+        streets = [Grid.objects.filter(community__code=community_code).first().community.street]
+    user = planner_make(name, streets=streets, staff=staff)
+    client.force_login(user)
     return user
 
 

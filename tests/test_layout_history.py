@@ -6,8 +6,6 @@ old one, even after a parcel was cut in two since."""
 import json
 
 import pytest
-from django.contrib.auth import get_user_model
-from django.contrib.auth.models import Permission
 from django.db import DatabaseError, connection, transaction
 
 from layers.models import (
@@ -16,21 +14,17 @@ from layers.models import (
     LayoutRevision,
     LayoutRevisionGrid,
     Parcel,
-    PlannerStreet,
     Street,
 )
 from layers.services.layouts import BASELINE_DATE
+from tests.demo_city_support import planner_make
 from tests.test_layout_commit import commit, neighbour_move
 
 
 @pytest.fixture
 def planner(client):
-    user = get_user_model().objects.create_user("versions", password="pw-plan-1")
-    user.user_permissions.add(Permission.objects.get(codename="change_parcel"))
-    PlannerStreet.objects.bulk_create(
-        PlannerStreet(user=user, street=s) for s in Street.objects.all()
-    )
-    client.force_login(get_user_model().objects.get(pk=user.pk))
+    user = planner_make("versions", streets=Street.objects.all())
+    client.force_login(user)
     return user
 
 

@@ -3,24 +3,19 @@ demo city: before a publish's effective date the baseline answers, from it on th
 a date before the baseline is the baseline; a community never published answers live."""
 
 import pytest
-from django.contrib.auth import get_user_model
-from django.contrib.auth.models import Permission
 from django.core.management import call_command
 from django.db import connection
 
-from layers.models import Grid, LayoutRevision, Parcel, PlannerStreet, Street
+from layers.models import Grid, LayoutRevision, Parcel, Street
+from tests.demo_city_support import planner_make
 from tests.test_layout_commit import commit, neighbour_move
 
 
 @pytest.fixture
 def published(client):
     """A parcel moved to its neighbour grid by revision 1, effective 2027-03-01."""
-    user = get_user_model().objects.create_user("asof", password="pw-plan-1")
-    user.user_permissions.add(Permission.objects.get(codename="change_parcel"))
-    PlannerStreet.objects.bulk_create(
-        PlannerStreet(user=user, street=s) for s in Street.objects.all()
-    )
-    client.force_login(get_user_model().objects.get(pk=user.pk))
+    user = planner_make("asof", streets=Street.objects.all())
+    client.force_login(user)
     parcel_id, code, grid_code, micro_code = neighbour_move()
     source = Parcel.objects.get(pk=parcel_id).grid.code
     r = commit(

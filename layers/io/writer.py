@@ -223,10 +223,10 @@ def _key_match(plan: Plan) -> sql.Composable:
 
 
 # Statement triggers that derive totals from the rows a statement touched (migration 0002). They
-# hand the touched ids to ga_refresh_parcels / ga_refresh_units as arrays, scanned for every
-# parcel of the city, and a parcel's new total recomputes its grid's polygon: fine for an edit,
-# many minutes for 150,000 buildings. A bulk import turns them off inside its own transaction
-# (the row triggers, history included, stay on) and derives the totals once (bulk_totals.sql).
+# hand the touched ids to ga_refresh_parcels / ga_refresh_units, and a parcel's new total
+# recomputes its grid's polygon: fine for an edit, many minutes for 150,000 buildings. A bulk
+# import turns them off inside its own transaction (the row triggers, history included, stay on)
+# and derives the totals once (bulk_totals.sql).
 BULK_DERIVED = {
     "layers_building": {
         "layers_building": ("ga_building_ins", "ga_building_upd"),

@@ -1,17 +1,11 @@
 -- The derived totals after a bulk import of buildings, in three set-based statements, in place of
 -- the statement triggers of migration 0002 (turned off for the import's transaction, see
--- layers/io/writer.py BULK_DERIVED): parcels from their buildings, then grids and micro-grids
--- from their parcels. Totals only: a building import moves no parcel, so no grid's polygon
--- changes, and recomputing 72,000 unions (what ga_refresh_units would do) is the minutes saved.
+-- layers/io/writer.py BULK_DERIVED): parcels from their buildings (the derivation's own
+-- function, for all), then grids and micro-grids from their parcels. Totals only: a building
+-- import moves no parcel, so no grid's polygon changes, and recomputing 72,000 unions (what
+-- ga_refresh_units would do) is the minutes saved.
 -- Parameters: none. Writes only rows whose totals differ (history records those).
-UPDATE layers_parcel p
-   SET households = s.hh, building_count = s.n
-  FROM (SELECT p2.id, coalesce(sum(b.households), 0)::int AS hh, count(b.id)::int AS n
-          FROM layers_parcel p2
-          LEFT JOIN layers_building b ON b.parcel_id = p2.id
-         GROUP BY p2.id) s
- WHERE p.id = s.id
-   AND (p.households, p.building_count) IS DISTINCT FROM (s.hh, s.n);
+SELECT ga_refresh_parcels(NULL);  -- every parcel, set-based (migrations 0002, 0009)
 
 UPDATE layers_grid g
    SET households = s.hh, building_count = s.n

@@ -604,15 +604,28 @@
     return code;
   }
 
-  function newGrid() {
+  // A grid this draft creates: a never-used code, named "New grid NNN".
+  function gridCreate() {
     const code = nextCode();
     const name = `${T.newGrid} ${code.slice(-3)}`;
     S.newGrids.push({ code, name });
     gridEntry(code).name = name;
+    return code;
+  }
+
+  function newGrid() {
+    const code = gridCreate();
     S.active = code;
     persist();
     refreshTotals();
     return code;
+  }
+
+  // The draft's grid of every parcel, as the compute-only endpoints take it.
+  function draftAssignment() {
+    const assignment = {};
+    for (const [id, p] of S.parcels) assignment[id] = p.grid;
+    return assignment;
   }
 
   function merge(code) {
@@ -621,9 +634,9 @@
   }
 
   async function rebalance(a, b, label) {
-    const assignment = {};
-    for (const [id, p] of S.parcels) assignment[id] = p.grid;
-    const r = await api("/rebalance", { method: "POST", body: { grids: [a, b], assignment } });
+    const r = await api("/rebalance", {
+      method: "POST", body: { grids: [a, b], assignment: draftAssignment() },
+    });
     if (!r.ok) { status(r.body.error || T.error, "error"); return false; }
     const moves = r.body.moves || [];
     commitAction(label || "rebalance", moves.filter((m) => S.parcels.has(m.parcel))
@@ -656,114 +669,50 @@
     await rebalance(code, fresh, "split-rebalance");
   }
 
-  function groupsToChanges(groups) {
-    // Each proposed group takes the existing grid it shares most households with.
+  // Each proposed group takes the existing unit (`unitOf` a parcel: its grid or micro-grid) it
+  // shares most households with, the biggest group choosing first; the others get `fresh()`.
+  function groupCodes(groups, unitOf, fresh) {
     const claimed = new Set();
-    const order = [...groups].sort((x, y) => y.households - x.households);
-    const codeOf = new Map();
-    for (const grp of order) {
-      const share = new Map();
-      for (const id of grp.parcels) {
-        const p = S.parcels.get(id);
-        if (p && p.grid && !claimed.has(p.grid)) share.set(p.grid, (share.get(p.grid) || 0) + p.households + 1);
-      }
-      let best = null, bestN = 0;
-      for (const [c, n] of share) if (n > bestN) { best = c; bestN = n; }
-      if (!best) {
-        best = nextCode();
-        const name = `${T.newGrid} ${best.slice(-3)}`;
-        S.newGrids.push({ code: best, name });
-        gridEntry(best).name = name;
-      }
-      claimed.add(best);
-      codeOf.set(grp, best);
-    }
-    const changes = [];
-    for (const grp of groups) {
-      for (const id of grp.parcels) {
-        const p = S.parcels.get(id);
-        if (p && p.grid !== codeOf.get(grp)) changes.push({ id, grid: codeOf.get(grp) });
-      }
-    }
-    return changes;
-  }
-
-  async function propose() {
-    const box = $("ed-proposals");
-    box.textContent = T.loading;
-    const r = await api("/propose", { method: "POST", body: { kind: "grids", alternatives: 3 } });
-    if (!r.ok) { box.textContent = r.body.error || T.error; return; }
-    box.innerHTML = "";
-    for (const alt of r.body.alternatives || []) {
-      const div = document.createElement("div");
-      div.className = "ed-proposal";
-      const m = alt.metrics || {};
-      div.innerHTML = `<p><strong>#${alt.rank}</strong> ${m.groups} · ${m.groups_in_band} ${T.inBand}${alt.problems && alt.problems.length ? `<br><small>${T.problems}: ${alt.problems.map(escapeHtml).join("; ")}</small>` : ""}</p>
-        <button type="button" data-act="preview">${T.preview}</button> <button type="button" data-act="use">${T.use}</button>`;
-      div.querySelector('[data-act="preview"]').onclick = () => setOverlay(alt.groups
-        .filter((g) => g.geometry)
-        .map((g, i) => ({ type: "Feature", geometry: g.geometry, properties: { colour: PALETTE[i % PALETTE.length] } })));
-      div.querySelector('[data-act="use"]').onclick = () => {
-        const changes = groupsToChanges(alt.groups);
-        commitAction("proposal", changes.map((c) => change(c.id, c.grid, null)));
-        // Micro-grids follow the neighbours once every parcel has its grid.
-        setOverlay([]);
-      };
-      box.appendChild(div);
-    }
-  }
-
-  // Micro-grids of the active grid: a proposal's groups take the micro-grids they share most
-  // households with; the others get never-used codes under the grid.
-  async function proposeMicro() {
-    const grid = S.active;
-    const box = $("ed-proposals");
-    if (!grid) return;
-    box.textContent = T.loading;
-    const assignment = {};
-    for (const [id, p] of S.parcels) assignment[id] = p.grid;
-    const r = await api("/propose", {
-      method: "POST", body: { kind: "microgrids", grid, alternatives: 3, assignment },
-    });
-    if (!r.ok) { box.textContent = r.body.error || T.error; return; }
-    box.innerHTML = "";
-    for (const alt of r.body.alternatives || []) {
-      const div = document.createElement("div");
-      div.className = "ed-proposal";
-      const m = alt.metrics || {};
-      div.innerHTML = `<p><strong>#${alt.rank}</strong> ${m.groups} ${T.microgrids} · ${m.groups_in_band} ${T.inBand}${alt.problems && alt.problems.length ? `<br><small>${T.problems}: ${alt.problems.map(escapeHtml).join("; ")}</small>` : ""}</p>
-        <button type="button" data-act="preview">${T.preview}</button> <button type="button" data-act="use">${T.use}</button>`;
-      div.querySelector('[data-act="preview"]').onclick = () => setOverlay(alt.groups
-        .filter((g) => g.geometry)
-        .map((g, i) => ({ type: "Feature", geometry: g.geometry, properties: { colour: PALETTE[i % PALETTE.length] } })));
-      div.querySelector('[data-act="use"]').onclick = () => {
-        commitAction("microgrids", microChanges(grid, alt.groups));
-        setOverlay([]);
-      };
-      box.appendChild(div);
-    }
-  }
-
-  function microChanges(grid, groups) {
-    const claimed = new Set();
-    let next = S.nextMicroCodes[grid] || `${grid}001`;
     const codeOf = new Map();
     for (const grp of [...groups].sort((x, y) => y.households - x.households)) {
       const share = new Map();
       for (const id of grp.parcels) {
         const p = S.parcels.get(id);
-        if (p && p.micro && !claimed.has(p.micro)) share.set(p.micro, (share.get(p.micro) || 0) + p.households + 1);
+        const unit = p && unitOf(p);
+        if (unit && !claimed.has(unit)) share.set(unit, (share.get(unit) || 0) + p.households + 1);
       }
       let best = null, bestN = 0;
       for (const [c, n] of share) if (n > bestN) { best = c; bestN = n; }
-      if (!best) {
-        best = next;
-        next = grid + String(Number(next.slice(-3)) + 1).padStart(3, "0");
-        S.newGrids.push({ code: best, name: `${T.newMicrogrid} ${best.slice(-3)}` });
-      }
+      if (!best) best = fresh();
       claimed.add(best);
       codeOf.set(grp, best);
     }
+    return codeOf;
+  }
+
+  // A grid layout: every parcel to its group's grid (micro-grids follow the neighbours later).
+  function gridChanges(groups) {
+    const codeOf = groupCodes(groups, (p) => p.grid, gridCreate);
+    const changes = [];
+    for (const grp of groups) {
+      for (const id of grp.parcels) {
+        const p = S.parcels.get(id);
+        if (p && p.grid !== codeOf.get(grp)) changes.push(change(id, codeOf.get(grp), null));
+      }
+    }
+    return changes;
+  }
+
+  // Micro-grids of one grid: new ones get never-used codes under it.
+  function microChanges(grid, groups) {
+    let next = S.nextMicroCodes[grid] || `${grid}001`;
+    const fresh = () => {
+      const code = next;
+      next = grid + String(Number(next.slice(-3)) + 1).padStart(3, "0");
+      S.newGrids.push({ code, name: `${T.newMicrogrid} ${code.slice(-3)}` });
+      return code;
+    };
+    const codeOf = groupCodes(groups, (p) => p.micro, fresh);
     S.nextMicroCodes[grid] = next;
     const changes = [];
     for (const grp of groups) {
@@ -774,10 +723,51 @@
     return changes;
   }
 
+  // Ranked alternatives, each with its metrics, problems, a preview on the map and "use".
+  function showAlternatives(alternatives, unitsWord, use) {
+    const box = $("ed-proposals");
+    box.innerHTML = "";
+    for (const alt of alternatives) {
+      const div = document.createElement("div");
+      div.className = "ed-proposal";
+      const m = alt.metrics || {};
+      div.innerHTML = `<p><strong>#${alt.rank}</strong> ${m.groups}${unitsWord} · ${m.groups_in_band} ${T.inBand}${alt.problems && alt.problems.length ? `<br><small>${T.problems}: ${alt.problems.map(escapeHtml).join("; ")}</small>` : ""}</p>
+        <button type="button" data-act="preview">${T.preview}</button> <button type="button" data-act="use">${T.use}</button>`;
+      div.querySelector('[data-act="preview"]').onclick = () => setOverlay(alt.groups
+        .filter((g) => g.geometry)
+        .map((g, i) => ({ type: "Feature", geometry: g.geometry, properties: { colour: PALETTE[i % PALETTE.length] } })));
+      div.querySelector('[data-act="use"]').onclick = () => { use(alt.groups); setOverlay([]); };
+      box.appendChild(div);
+    }
+  }
+
+  async function propose() {
+    const box = $("ed-proposals");
+    box.textContent = T.loading;
+    const r = await api("/propose", { method: "POST", body: { kind: "grids", alternatives: 3 } });
+    if (!r.ok) { box.textContent = r.body.error || T.error; return; }
+    showAlternatives(r.body.alternatives || [], "",
+      (groups) => commitAction("proposal", gridChanges(groups)));
+  }
+
+  async function proposeMicro() {
+    const grid = S.active;
+    const box = $("ed-proposals");
+    if (!grid) return;
+    box.textContent = T.loading;
+    const r = await api("/propose", {
+      method: "POST",
+      body: { kind: "microgrids", grid, alternatives: 3, assignment: draftAssignment() },
+    });
+    if (!r.ok) { box.textContent = r.body.error || T.error; return; }
+    showAlternatives(r.body.alternatives || [], ` ${T.microgrids}`,
+      (groups) => commitAction("microgrids", microChanges(grid, groups)));
+  }
+
   async function assignUnassigned() {
-    const assignment = {};
-    for (const [id, p] of S.parcels) assignment[id] = p.grid;
-    const r = await api("/assign-unassigned", { method: "POST", body: { assignment } });
+    const r = await api("/assign-unassigned", {
+      method: "POST", body: { assignment: draftAssignment() },
+    });
     const box = $("ed-proposals");
     if (!r.ok) { box.textContent = r.body.error || T.error; return; }
     const moves = (r.body.moves || []).filter((m) => S.parcels.has(m.parcel));
