@@ -8,17 +8,24 @@ WORKERS ?= 2
 
 .PHONY: run test setup db stop psql demo bench lint
 
-# System packages, .venv, vendored JS, the local cluster (unless DATABASE_URL says otherwise), migrations.
+# System packages, .venv, vendored JS, generated secrets, the local cluster (unless DATABASE_URL
+# says otherwise), migrations.
 setup:
 	bash scripts/bootstrap.sh
+	bash scripts/secrets.sh
 	@if [ -z "$$DATABASE_URL" ]; then bash scripts/pg.sh start; fi
 	$(PY) manage.py migrate --noinput -v 0
+	$(PY) manage.py createcachetable  # the rate-limit counters (geo/ratelimits.py)
 	$(PY) manage.py collectstatic --noinput -v 0
 	$(PY) manage.py compilemessages --ignore=.venv --ignore=node_modules -v 0
 
+# gunicorn and the job worker side by side: Ctrl-C (or either one stopping) stops both.
 run: setup
 	$(PY) manage.py build_demo_city --scale $(SCALE) --seed $(SEED) --if-empty
-	.venv/bin/gunicorn geo.wsgi -c geo/gunicorn.conf.py --bind 127.0.0.1:$(PORT) --workers $(WORKERS) --access-logfile -
+	@trap 'kill $$(jobs -p) 2>/dev/null; wait' EXIT INT TERM; \
+	$(PY) manage.py procrastinate worker & \
+	.venv/bin/gunicorn geo.wsgi -c geo/gunicorn.conf.py --bind 127.0.0.1:$(PORT) --workers $(WORKERS) --access-logfile - & \
+	wait -n
 
 test: setup
 	.venv/bin/pytest $(PYTEST_ARGS)

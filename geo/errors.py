@@ -1,7 +1,15 @@
 """Domain errors, mapped to HTTP once (DomainErrorMiddleware): views raise, never build 4xx by
 hand, and every error says what is wrong and what to do next."""
 
-from geo.http import json_response
+import logging
+
+from django.db import DataError
+
+# A module reference, not its names: geo.http imports this module for its BadRequest, and
+# either may be imported first.
+from geo import http
+
+log = logging.getLogger(__name__)
 
 
 class DomainError(Exception):
@@ -27,6 +35,18 @@ class Unavailable(DomainError):
 
 class Forbidden(DomainError):
     status = 403
+
+
+class SignInRequired(DomainError):
+    """An API call that needs a signed-in user, made anonymously (pages redirect instead)."""
+
+    status = 401
+
+
+class TooManyRequests(DomainError):
+    """A per-user limit reached (e.g. batch lookups queued at once); the message says which."""
+
+    status = 429
 
 
 class Conflict(DomainError):
@@ -58,7 +78,24 @@ class DomainErrorMiddleware:
 
     def process_exception(self, request, exception):
         if isinstance(exception, DomainError):
-            return json_response(
+            return http.json_response(
                 {"error": exception.message, **exception.details}, status=exception.status
+            )
+        if isinstance(exception, DataError):
+            # A safety net, not a parser: the database refused a value (a number out of range,
+            # a malformed date) that a view let through. The client gets a 400; the log gets
+            # the traceback, so the view's missing check is found and fixed.
+            log.error(
+                "input reached the database unchecked: %s %s",
+                request.method,
+                request.path,
+                exc_info=exception,
+            )
+            return http.json_response(
+                {
+                    "error": "a value in this request is malformed or out of range (a number too "
+                    "large, a date that is no date): correct it and send the request again"
+                },
+                status=400,
             )
         return None

@@ -24,3 +24,9 @@ urlpatterns = [
     path("", include("tiles.urls")),
     path("ogc", include("layers.ogc.urls")),  # OGC API Features, for QGIS, ArcGIS and GDAL
 ]
+
+# Styled pages in the site's language, JSON {"error": …} on API paths (geo.views).
+handler400 = "geo.views.bad_request"
+handler403 = "geo.views.permission_denied"
+handler404 = "geo.views.page_not_found"
+handler500 = "geo.views.server_error"

@@ -8,6 +8,9 @@
   shown read-only or not at all; a grid's polygon is read-only unless its layout is freehand.
 - Maps use OfflineMapWidget: vendored OpenLayers and an outline base layer, nothing from the
   internet.
+- Who may change, add or delete a row is the one permission model (layers.permissions), asked
+  per object on top of Django's model permissions (ScopedAdmin): where the row is before the
+  change and where it goes after it. Workers also need layers.view_worker, even to be listed.
 """
 
 from urllib.parse import urlencode
@@ -16,6 +19,7 @@ from django import forms
 from django.conf import settings
 from django.contrib import admin
 from django.contrib.gis.admin import GISModelAdmin
+from django.core.exceptions import PermissionDenied
 from django.db.models import Count, Sum
 from django.urls import reverse
 from django.utils.html import format_html
@@ -28,6 +32,8 @@ from layers.models import (
     District,
     GeomSource,
     Grid,
+    Job,
+    JobFile,
     LayoutDraft,
     LayoutRevision,
     LayoutRevisionGrid,
@@ -43,6 +49,7 @@ from layers.models import (
     Worker,
     Xiaoqu,
 )
+from layers.permissions import feature_writable, may_read_workers
 from layers.widgets import OfflineMapWidget
 
 admin.site.site_header = "网格一张图 GridAtlas"
@@ -118,7 +125,46 @@ class MissingOrganisationFilter(admin.SimpleListFilter):
 # --- shared bases --------------------------------------------------------------------------------
 
 
-class MapAdmin(GISModelAdmin):
+class ScopedAdmin(admin.ModelAdmin):
+    """Django's model permission AND layers.permissions on the row (module docstring)."""
+
+    def _may_write(self, request, obj) -> bool:
+        if obj is None:  # the changelist: personal data only to those who may read it
+            return self.model is not Worker or may_read_workers(request.user)
+        return feature_writable(user=request.user, feature=obj)
+
+    def has_view_permission(self, request, obj=None):
+        if self.model is Worker and not may_read_workers(request.user):
+            return False
+        return super().has_view_permission(request, obj)
+
+    def has_change_permission(self, request, obj=None):
+        return super().has_change_permission(request, obj) and self._may_write(request, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        return super().has_delete_permission(request, obj) and self._may_write(request, obj)
+
+    def has_add_permission(self, request):
+        return super().has_add_permission(request) and self._may_write(request, None)
+
+    def save_model(self, request, obj, form, change):
+        # The stored row was checked when the page opened (has_change_permission); this is
+        # where the row goes.
+        if not feature_writable(user=request.user, feature=obj):
+            raise PermissionDenied("you may not write this feature where it would be")
+        super().save_model(request, obj, form, change)
+
+    def save_formset(self, request, form, formset, change):
+        for inline_form in formset.forms:
+            row = inline_form.instance
+            if getattr(formset, "fk", None) is not None:  # a new parent's rows lack it yet
+                setattr(row, formset.fk.name, formset.instance)
+            if inline_form.has_changed() and not feature_writable(user=request.user, feature=row):
+                raise PermissionDenied("you may not write this feature where it would be")
+        super().save_formset(request, form, formset, change)
+
+
+class MapAdmin(ScopedAdmin, GISModelAdmin):
     """Geometry fields edited on the offline map; a link to the row's boundary history."""
 
     gis_widget = OfflineMapWidget
@@ -309,7 +355,7 @@ class BuildingAdmin(MapAdmin):
 
 
 @admin.register(CompoundAlias)
-class CompoundAliasAdmin(admin.ModelAdmin):
+class CompoundAliasAdmin(ScopedAdmin):
     list_display = ("alias", "xiaoqu")
     list_select_related = ("xiaoqu",)
     search_fields = ("alias", "xiaoqu__code", "xiaoqu__name")
@@ -365,7 +411,7 @@ class LayoutRevisionAdmin(admin.ModelAdmin):
 
 
 @admin.register(PlannerStreet)
-class PlannerStreetAdmin(admin.ModelAdmin):
+class PlannerStreetAdmin(ScopedAdmin):
     """Which streets each planner may edit the layouts of (the editing API enforces it)."""
 
     list_display = ("user", "street")
@@ -374,7 +420,7 @@ class PlannerStreetAdmin(admin.ModelAdmin):
 
 
 @admin.register(LayoutDraft)
-class LayoutDraftAdmin(admin.ModelAdmin):
+class LayoutDraftAdmin(ScopedAdmin):
     """Planners' unpublished drafts: read here, and discarded if abandoned."""
 
     list_display = ("community", "author", "base_revision", "updated_at")
@@ -443,7 +489,7 @@ class SentDownUnitAdmin(MapAdmin):
 
 
 @admin.register(Pairing)
-class PairingAdmin(admin.ModelAdmin):
+class PairingAdmin(ScopedAdmin):
     list_display = ("unit", "community", "since", "registered_members")
     list_select_related = ("unit", "community")
     list_filter = ("unit__kind", district_filter("community__code"))
@@ -453,7 +499,7 @@ class PairingAdmin(admin.ModelAdmin):
 
 
 @admin.register(Worker)
-class WorkerAdmin(admin.ModelAdmin):
+class WorkerAdmin(ScopedAdmin):
     list_display = ("name", "role", "attached_to", "phone")
     list_select_related = ("grid", "micro_grid", "building")
     list_filter = ("role",)
@@ -463,3 +509,32 @@ class WorkerAdmin(admin.ModelAdmin):
     @admin.display(description="attached to (所属)")
     def attached_to(self, obj):
         return obj.grid or obj.micro_grid or obj.building
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """Rows the system writes (background jobs and their files): listed and read, never edited."""
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Job)
+class JobAdmin(ReadOnlyAdmin):
+    """Staff look into a user's batch lookup here; deleting a job deletes its files."""
+
+    list_display = ("kind", "owner", "status", "progress_done", "progress_total", "created_at")
+    list_filter = ("kind", "status")
+    search_fields = ("owner__username", "input_name")
+    date_hierarchy = "created_at"
+    autocomplete_fields = ("owner",)
+
+
+@admin.register(JobFile)
+class JobFileAdmin(ReadOnlyAdmin):
+    list_display = ("job", "role", "name", "content_type")
+    list_filter = ("role",)
+    exclude = ("data",)  # the file itself is downloaded through /api/jobs/{id}/result
+    autocomplete_fields = ("job",)

@@ -9,6 +9,8 @@ from django.views.decorators.http import require_GET
 
 from geo.errors import BadRequest
 from geo.http import json_response
+from geo.params import int_parse
+from geo.ratelimits import rate_limited
 from layers.analysis.report import report_sheets, sheets_xlsx
 from layers.analysis.siting import CANDIDATE_KINDS, siting_propose
 from layers.analysis_views import AnalysisQuery
@@ -18,13 +20,11 @@ XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 def _k(raw: str | None) -> int:
-    if raw is None or not raw.strip():
-        return settings.GRIDATLAS_SITING_DEFAULT_K
-    if not raw.isdigit() or not 1 <= int(raw) <= SITES_MAX:
-        raise BadRequest(f"k must be a whole number of sites from 1 to {SITES_MAX}, not {raw!r}")
-    return int(raw)
+    default = settings.GRIDATLAS_SITING_DEFAULT_K
+    return int_parse((raw or "").strip(), name="k", low=1, high=SITES_MAX, default=default)
 
 
+@rate_limited("files")
 @require_GET
 def siting(request):
     """GET ?k=10&distance=500[&level=…][&candidates=buildings|lattice][&district=|street=]:
@@ -45,6 +45,7 @@ def siting(request):
     return json_response(body)
 
 
+@rate_limited("files")
 @require_GET
 def report_xlsx(request):
     """GET with the coverage parameters: the whole report as one workbook."""

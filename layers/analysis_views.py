@@ -14,16 +14,16 @@ Common parameters (each view reads those it needs):
 distance is at most GRIDATLAS_ANALYSIS_MAX_DISTANCE_M (5,000 m).
 """
 
-import math
 from dataclasses import asdict, dataclass
 
-from django.conf import settings
 from django.views.decorators.http import require_GET
 
 from geo.codes import LEVELS as CODE_LEVELS
 from geo.errors import BadRequest
 from geo.http import json_response
-from layers.analysis import Area, analysis_area, analysis_max_distance_m, analysis_max_rows
+from geo.params import int_parse, walk_distance_parse
+from geo.ratelimits import coverage_is_network, rate_limited
+from layers.analysis import Area, analysis_area, analysis_max_rows
 from layers.analysis.coverage import (
     BY,
     MODES,
@@ -38,16 +38,7 @@ from layers.analysis.report import city_headline
 
 
 def _distance(raw: str | None) -> float:
-    if raw is None or not raw.strip():
-        return float(settings.GRIDATLAS_WALK_10MIN_M)
-    top = analysis_max_distance_m()
-    try:
-        value = float(raw)
-    except ValueError:
-        raise BadRequest(f"distance must be a number of metres, not {raw!r}") from None
-    if not math.isfinite(value) or not 0 < value <= top:
-        raise BadRequest(f"distance={raw} is out of range: more than 0, at most {top:g} m")
-    return value
+    return walk_distance_parse(raw)
 
 
 def _choice(name: str, raw: str | None, choices: tuple[str, ...], default: str) -> str:
@@ -61,18 +52,14 @@ def _code(level: str, raw: str | None) -> str | None:
     if raw is None or not raw.strip():
         return None
     digits = CODE_LEVELS[level].digits
-    if not (raw.isdigit() and len(raw) == digits):
+    if not (raw.isascii() and raw.isdigit() and len(raw) == digits):
         raise BadRequest(f"{level} must be a {digits}-digit {level} code, not {raw!r}")
     return raw
 
 
 def _limit(raw: str | None) -> int:
     cap = analysis_max_rows()
-    if raw is None or not raw.strip():
-        return cap
-    if not raw.isdigit() or not 1 <= int(raw) <= cap:
-        raise BadRequest(f"limit must be a whole number from 1 to {cap}, not {raw!r}")
-    return int(raw)
+    return int_parse((raw or "").strip(), name="limit", low=1, high=cap, default=cap)
 
 
 @dataclass(frozen=True)
@@ -119,6 +106,7 @@ class AnalysisQuery:
         }
 
 
+@rate_limited("files", when=coverage_is_network)
 @require_GET
 def coverage(request):
     """GET ?distance=&by=&mode=&level=&district=&street=: households within walking distance of a

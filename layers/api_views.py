@@ -6,6 +6,7 @@ from django.views.decorators.http import require_GET
 
 from geo.errors import BadRequest
 from geo.http import json_response
+from geo.params import int_parse, text_parse
 from layers.selectors.places import division_tree, feature_card, hits_as_dicts, place_search
 
 SEARCH_MAX_CHARS = 50
@@ -13,19 +14,13 @@ SEARCH_MAX_CHARS = 50
 
 def _limit(raw: str | None) -> int:
     cap = settings.GRIDATLAS_SEARCH_MAX_RESULTS
-    if raw is None:
-        return min(10, cap)
-    if not raw.isdigit() or not 1 <= int(raw) <= cap:
-        raise BadRequest(f"limit must be a whole number from 1 to {cap}, not {raw!r}")
-    return int(raw)
+    return int_parse(raw, name="limit", low=1, high=cap, default=min(10, cap))
 
 
 @require_GET
 def search(request):
     """GET ?q=<name or code>[&limit=N]: streets, communities, grids and compounds, best first."""
-    q = request.GET.get("q", "").strip()
-    if len(q) > SEARCH_MAX_CHARS:
-        raise BadRequest(f"q is {len(q)} characters; type at most {SEARCH_MAX_CHARS}")
+    q = text_parse(request.GET.get("q"), name="q", max_chars=SEARCH_MAX_CHARS)
     hits = place_search(q=q, limit=_limit(request.GET.get("limit")))
     return json_response({"q": q, "results": hits_as_dicts(hits)})
 
@@ -40,6 +35,6 @@ def feature(request, kind: str, feature_id: int):
 def divisions(request):
     """GET [?street=<9-digit code>]: the streets, or the communities of one street, with bboxes."""
     street = request.GET.get("street")
-    if street is not None and not (street.isdigit() and len(street) == 9):
+    if street is not None and not (street.isascii() and street.isdigit() and len(street) == 9):
         raise BadRequest(f"street must be a 9-digit street code, not {street!r}")
     return json_response({"street": street, "divisions": division_tree(street_code=street)})

@@ -10,6 +10,7 @@ from django.shortcuts import render
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET
 
+from geo.ratelimits import rate_limited
 from layers.models import Street
 from layers.selectors.violations import (
     CheckScope,
@@ -45,6 +46,7 @@ def _scope(request) -> CheckScope:
     return CheckScope.parse(street_code=request.GET.get("street"))
 
 
+@rate_limited("files")
 @staff_member_required
 @require_GET
 def check_page(request):
@@ -78,6 +80,7 @@ def check_page(request):
     return render(request, "layers/check.html", context)
 
 
+@rate_limited("files")
 @staff_member_required
 @require_GET
 def check_geojson(request):

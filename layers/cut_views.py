@@ -11,7 +11,9 @@ or one that splits no parcel; 403 not a planner of the community's street; 404 n
 """
 
 import json
+import math
 
+from django.conf import settings
 from django.contrib.gis.gdal import GDALException
 from django.contrib.gis.geos import GEOSException, GEOSGeometry, LineString
 from django.views.decorators.http import require_POST
@@ -29,12 +31,31 @@ def _line(request) -> LineString:
     coordinates = raw.get("coordinates")
     if not isinstance(coordinates, list) or len(coordinates) < 2:
         raise BadRequest("a cut line needs at least two points: [[lon, lat], [lon, lat], …]")
+    _lonlat_check(coordinates)
     try:
         line = GEOSGeometry(json.dumps(raw), srid=STORAGE_SRID)
     except (GEOSException, GDALException, ValueError, TypeError) as exc:
         raise BadRequest(f"line is not a valid GeoJSON LineString: {exc}") from None
     line.srid = STORAGE_SRID  # GeoJSON is EPSG:4326 by RFC 7946
     return line
+
+
+def _lonlat_check(coordinates: list) -> None:
+    """Each point two finite numbers in degrees: 1e30 or NaN would reach GEOS and PostGIS."""
+    most = settings.GRIDATLAS_CUT_MAX_POINTS
+    if len(coordinates) > most:
+        raise BadRequest(f"a cut line has at most {most} points, not {len(coordinates)}")
+    for i, point in enumerate(coordinates):
+        ok = isinstance(point, list) and len(point) == 2
+        ok = ok and all(
+            isinstance(v, int | float) and not isinstance(v, bool) and math.isfinite(v)
+            for v in point
+        )
+        if not ok or abs(point[0]) > 180 or abs(point[1]) > 90:
+            raise BadRequest(
+                f"coordinates[{i}] must be [lon, lat] in degrees (lon ±180, lat ±90), "
+                f"not {str(point)[:60]}"
+            )
 
 
 @require_POST

@@ -9,7 +9,7 @@ from django.shortcuts import render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
-from geo.errors import BadRequest
+from geo.params import walk_distance_parse
 from layers.models import District, ServiceStation
 from layers.services.report_map import report_map_html
 from tiles.tilejson import city_bounds
@@ -101,15 +101,7 @@ def dashboard(request):
 @require_GET
 def report_map(request):
     """The offline report map (one HTML file, Leaflet inlined) as a download."""
-    raw = request.GET.get("distance", f"{settings.GRIDATLAS_WALK_10MIN_M:g}")
-    try:
-        distance_m = float(raw)
-    except ValueError:
-        raise BadRequest(f"distance must be metres, not {raw!r}") from None
-    if not 0 < distance_m <= settings.GRIDATLAS_ANALYSIS_MAX_DISTANCE_M:
-        raise BadRequest(
-            f"distance must be between 0 and {settings.GRIDATLAS_ANALYSIS_MAX_DISTANCE_M:g} m"
-        )
+    distance_m = walk_distance_parse(request.GET.get("distance"))
     html = report_map_html(distance_m=distance_m)
     response = HttpResponse(html, content_type="text/html; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="coverage-{distance_m:g}m.html"'

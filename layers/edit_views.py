@@ -12,12 +12,14 @@ grid codes, 18-digit micro-grid codes; GET layout gives next_grid_code).
 
 import datetime
 
+from django.conf import settings
 from django.http import HttpResponse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from geo.errors import BadRequest, NotFound
 from geo.http import json_body, json_response
-from layers.models import Community
+from geo.params import BIGINT_MAX, INT4_MAX, date_parse, json_int, json_text
+from layers.models import Community, Grid, MicroGrid
 from layers.services.layout_apply import (
     NewUnit,
     ParcelMove,
@@ -39,6 +41,9 @@ from layers.services.layouts import (
     layout_revision_current,
 )
 
+MICROGRID_CODE_CHARS = MicroGrid._meta.get_field("code").max_length  # the longest code
+NAME_CHARS = Grid._meta.get_field("name").max_length
+
 
 def _community(code: str) -> Community:
     community = Community.objects.select_related("street").filter(code=code).first()
@@ -48,21 +53,33 @@ def _community(code: str) -> Community:
 
 
 def _base(body: dict) -> int:
-    base = body.get("base_revision")
-    if not isinstance(base, int) or isinstance(base, bool) or base < 0:
+    if not isinstance(body.get("base_revision"), int):
         raise BadRequest("base_revision must be the revision number the edit started from")
-    return base
+    # Revision numbers are PostgreSQL integers: a larger one is no revision, not a 500.
+    return json_int(body["base_revision"], name="base_revision", low=0, high=INT4_MAX)
 
 
 def _date(body: dict, *, required: bool = False) -> datetime.date:
     raw = body.get("effective_date")
     if not raw and required:
         raise BadRequest("effective_date (YYYY-MM-DD) is required: from when the layout applies")
-    raw = raw or datetime.date.today().isoformat()
-    try:
-        return datetime.date.fromisoformat(raw)
-    except (TypeError, ValueError):
-        raise BadRequest(f"effective_date must be YYYY-MM-DD, not {raw!r}") from None
+    return date_parse(raw or datetime.date.today().isoformat(), name="effective_date")
+
+
+def _text(body: dict, key: str) -> str:
+    """A free-text field (a reason): a string of bounded length, or nothing."""
+    limit = settings.GRIDATLAS_EDIT_TEXT_MAX_CHARS
+    return json_text(body.get(key), name=key, max_chars=limit, nullable=True) or ""
+
+
+def _name(value, *, name: str) -> str:
+    return json_text(value, name=name, max_chars=NAME_CHARS, nullable=True) or ""
+
+
+def _code(value, *, name: str) -> str | None:
+    """A grid or micro-grid code in a move: a string (checked against the community by the
+    service) or null; 18 digits at most, so a 10 MB "code" never reaches a query."""
+    return json_text(value, name=name, max_chars=MICROGRID_CODE_CHARS, nullable=True)
 
 
 def _moves(body: dict) -> list[ParcelMove]:
@@ -73,7 +90,10 @@ def _moves(body: dict) -> list[ParcelMove]:
     for i, m in enumerate(raw):
         if not isinstance(m, dict) or not isinstance(m.get("parcel"), int):
             raise BadRequest(f"moves[{i}] needs an integer parcel id")
-        moves.append(ParcelMove(m["parcel"], m.get("grid") or None, m.get("microgrid") or None))
+        parcel = json_int(m["parcel"], name=f"moves[{i}].parcel", low=1, high=BIGINT_MAX)
+        grid = _code(m.get("grid"), name=f"moves[{i}].grid")
+        micro = _code(m.get("microgrid"), name=f"moves[{i}].microgrid")
+        moves.append(ParcelMove(parcel, grid, micro))
     return moves
 
 
@@ -83,7 +103,13 @@ def _new_units(body: dict) -> list[NewUnit]:
         isinstance(u, dict) and isinstance(u.get("code"), str) for u in raw
     ):
         raise BadRequest("new_grids must be a list of {code, name}")
-    return [NewUnit(u["code"], str(u.get("name") or "")) for u in raw]
+    return [
+        NewUnit(
+            _code(u["code"], name=f"new_grids[{i}].code"),
+            _name(u.get("name"), name=f"new_grids[{i}].name"),
+        )
+        for i, u in enumerate(raw)
+    ]
 
 
 @require_GET
@@ -111,19 +137,14 @@ def layout(request, code: str):
 
 @require_GET
 def revisions(request, code: str):
-    """GET: {community, revisions: [{number, baseline, author__username, created_at,
-    effective_date, reason, changed_parcels}]}, newest first. Revision 0 is the baseline (the
-    layout before the first publish, effective from 0001-01-01)."""
+    """GET: {community, revisions: [{number, baseline, author__username (signed-in users
+    only), created_at, effective_date, reason, changed_parcels}]}, newest first. Revision 0 is
+    the baseline (the layout before the first publish, effective from 0001-01-01)."""
     community = _community(code)
-    rows = community.revisions.order_by("-number").values(
-        "number",
-        "baseline",
-        "author__username",
-        "created_at",
-        "effective_date",
-        "reason",
-        "changed_parcels",
-    )
+    fields = ["number", "baseline", "created_at", "effective_date", "reason", "changed_parcels"]
+    if request.user.is_authenticated:  # planners' names are not shown to anonymous visitors
+        fields.insert(2, "author__username")
+    rows = community.revisions.order_by("-number").values(*fields)
     return json_response(
         {
             "community": community.code,
@@ -160,7 +181,7 @@ def commit(request, code: str):
         new_units=_new_units(body),
         user=request.user,
         effective_date=_date(body),
-        band_reason=str(body.get("band_reason") or ""),
+        band_reason=_text(body, "band_reason"),
     )
     return json_response(_published(revision), status=201)
 
@@ -218,7 +239,7 @@ def publish(request, code: str):
         community_code=code,
         user=request.user,
         effective_date=_date(body, required=True),
-        band_reason=str(body.get("band_reason") or ""),
+        band_reason=_text(body, "band_reason"),
     )
     return json_response(_published(revision), status=201)
 
@@ -242,7 +263,7 @@ def revert(request, code: str, n: int):
         number=n,
         base_revision=_base(body),
         effective_date=_date(body, required=True),
-        reason=str(body.get("reason") or ""),
+        reason=_text(body, "reason"),
         user=request.user,
     )
     return json_response(_published(revision), status=201)

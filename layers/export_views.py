@@ -5,6 +5,7 @@ from django.http import FileResponse
 from django.views.decorators.http import require_GET
 
 from geo.errors import Forbidden
+from geo.ratelimits import rate_limited
 from layers.lookup_views import CONTACTS_PERMISSION
 from layers.selectors.layer_rows import Scope, layer_is_personal, layer_spec
 from layers.services.layer_export import (
@@ -15,6 +16,7 @@ from layers.services.layer_export import (
 )
 
 
+@rate_limited("files")
 @require_GET
 def export_layer(request, layer: str, fmt: str):
     personal = request.user.has_perm(CONTACTS_PERMISSION)

@@ -2,7 +2,6 @@
 scale, legend) and the GeoTIFF download. Views parse the query into a `HeatmapQuery`, call one
 selector or service (layers.analysis.heatmap), and serialise; bad input is a 400 with a reason."""
 
-import math
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -15,7 +14,8 @@ from django.views.decorators.http import require_GET
 
 from geo.errors import BadRequest
 from geo.http import json_response
-from layers.analysis import analysis_max_distance_m
+from geo.params import float_parse, walk_distance_parse
+from geo.ratelimits import rate_limited
 from layers.analysis.coverage import MODES
 from layers.analysis.heatmap import (
     bounds_lonlat,
@@ -46,32 +46,28 @@ class HeatmapQuery:
         return f"heatmap-{self.kind}{walk}-cell{self.cell_m:g}m.{ext}"
 
 
-def _number(raw: str | None, *, name: str, default: float, top: float | None = None) -> float:
-    if raw is None or raw == "":
-        return default
-    try:
-        value = float(raw)
-    except ValueError:
-        raise BadRequest(f"{name} must be a number of metres, not {raw!r}") from None
-    if not (math.isfinite(value) and value > 0):
-        raise BadRequest(f"{name} must be more than 0 metres, not {raw!r}")
-    if top is not None and value > top:
-        raise BadRequest(f"{name} must be at most {top:g} metres, not {raw!r}")
+def _cell_m(raw: str | None) -> float:
+    value = float_parse(
+        raw,
+        name="cell",
+        low=0,
+        low_inclusive=False,
+        high=settings.GRIDATLAS_HEATMAP_MAX_CELL_M,
+        unit="metres",
+        default=settings.GRIDATLAS_HEATMAP_CELL_M,
+    )
+    # A floor as well as the cell cap: a 1e-300 m cell overflows the count the cap is checked on.
+    floor = settings.GRIDATLAS_HEATMAP_MIN_CELL_M
+    if value < floor:
+        raise BadRequest(f"cell must be at least {floor:g} metres, not {value:g}")
     return value
 
 
 def _query(request, kind: str) -> HeatmapQuery:
     return HeatmapQuery(
         kind=kind,
-        distance_m=_number(
-            request.GET.get("distance"),
-            name="distance",
-            default=settings.GRIDATLAS_WALK_10MIN_M,
-            top=analysis_max_distance_m(),
-        ),
-        cell_m=_number(
-            request.GET.get("cell"), name="cell", default=settings.GRIDATLAS_HEATMAP_CELL_M
-        ),
+        distance_m=walk_distance_parse(request.GET.get("distance")),
+        cell_m=_cell_m(request.GET.get("cell")),
         mode=_mode(request.GET.get("mode")),
     )
 
@@ -84,6 +80,7 @@ def _mode(raw: str | None) -> str:
     return raw
 
 
+@rate_limited("files")
 @require_GET
 def heatmap_image(request, kind: str):
     """GET /api/analysis/heatmap/<kind>.png: a transparent PNG, one pixel a cell, north up in
@@ -97,6 +94,7 @@ def heatmap_image(request, kind: str):
     return response
 
 
+@rate_limited("files")
 @require_GET
 def heatmap_json(request, kind: str):
     """GET /api/analysis/heatmap/<kind>.json: what a MapLibre `image` source and a legend need."""
@@ -125,6 +123,7 @@ def heatmap_json(request, kind: str):
     return json_response(body)
 
 
+@rate_limited("files")
 @require_GET
 def heatmap_tif(request, kind: str):
     """GET /api/analysis/heatmap/<kind>.tif: the raster as a GeoTIFF (EPSG:3857, float32)."""

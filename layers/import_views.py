@@ -1,18 +1,19 @@
 """/import/: a planner uploads a layer file, sees the validation report of a dry run, and
 confirms to write it. Views parse, call layers.services.layer_import, render.
 
-The upload is kept in a private temporary folder between the dry run and the confirmation,
+The upload is kept in this instance's private folder (GRIDATLAS_IMPORT_UPLOAD_DIR, under var/)
+between the dry run and the confirmation, swept after GRIDATLAS_IMPORT_UPLOAD_MAX_AGE_S,
 named by a random token held in the user's session, so "Import" writes exactly the file that
 was checked and nobody else can point at it.
 """
 
 import secrets
 import shutil
-import tempfile
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.shortcuts import render
@@ -20,14 +21,13 @@ from django.utils.text import get_valid_filename
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_http_methods
 
-from geo.errors import BadRequest
+from geo.errors import BadRequest, Forbidden
+from geo.ratelimits import rate_limited
 from layers.io.columns import LAYERS
 from layers.io.fieldmap import field_map_parse
+from layers.permissions import import_authorise, layers_importable, may_import
 from layers.services.layer_import import layer_import
-from layers.services.layouts import EDIT_PERMISSION
 
-UPLOAD_ROOT = Path(tempfile.gettempdir()) / "gridatlas-import"
-UPLOAD_MAX_AGE_S = 24 * 3600  # dry-run uploads never confirmed are swept after a day
 SESSION_KEY = "gridatlas_import"
 LAYER_LABELS = {
     "districts": _("Districts"),
@@ -78,15 +78,20 @@ class ImportForm:
         }
 
 
-def _can_import(user) -> bool:
-    return user.is_staff or user.has_perm(EDIT_PERMISSION)
+def _upload_root() -> Path:
+    """This instance's folder for uploads between check and confirmation: under var/, not a
+    /tmp shared by every instance on the host, and readable by the server's user only."""
+    root = Path(settings.GRIDATLAS_IMPORT_UPLOAD_DIR)
+    root.mkdir(parents=True, exist_ok=True, mode=0o700)
+    root.chmod(0o700)  # mkdir's mode is cut by the umask, and an older folder may be wider
+    return root
 
 
 def _sweep() -> None:
-    if not UPLOAD_ROOT.exists():
-        return
-    for folder in UPLOAD_ROOT.iterdir():
-        if time.time() - folder.stat().st_mtime > UPLOAD_MAX_AGE_S:
+    """Delete the uploads checked but never confirmed within GRIDATLAS_IMPORT_UPLOAD_MAX_AGE_S."""
+    max_age_s = settings.GRIDATLAS_IMPORT_UPLOAD_MAX_AGE_S
+    for folder in _upload_root().iterdir():
+        if time.time() - folder.stat().st_mtime > max_age_s:
             shutil.rmtree(folder, ignore_errors=True)
 
 
@@ -97,7 +102,7 @@ def _keep_upload(files) -> tuple[str, Path]:
         raise BadRequest(str(_("Choose a file to import.")))
     _sweep()
     token = secrets.token_urlsafe(16)
-    folder = UPLOAD_ROOT / token
+    folder = _upload_root() / token
     folder.mkdir(parents=True, mode=0o700)
     for f in files:
         with open(folder / get_valid_filename(f.name), "wb") as out:
@@ -112,30 +117,34 @@ def _upload_path(folder: Path) -> Path:
 
 
 def _context(request, **extra) -> dict:
-    layers = [(key, LAYER_LABELS.get(key, key)) for key in LAYERS]
+    # Only the layers this user may import (layers.permissions): the service checks again.
+    allowed = layers_importable(user=request.user, layers=LAYERS)
+    layers = [(key, LAYER_LABELS.get(key, key)) for key in allowed]
     return {"layers": layers, **extra}
 
 
+@rate_limited("uploads", methods=("POST",))
 @login_required
 @require_http_methods(["GET", "POST"])
 def import_page(request):
     """GET: the form. POST action=check: keep the upload, show the dry run's report.
     POST action=import: write the upload checked before (its token is in the session)."""
-    if not _can_import(request.user):
+    if not may_import(request.user):
         raise PermissionDenied("importing needs the planner permission (layers.change_parcel)")
     if request.method == "GET":
         return render(request, "layers/import.html", _context(request))
     try:
         form = ImportForm.parse(request.POST)
+        import_authorise(user=request.user, layer=form.layer)  # before the upload is kept
         if request.POST.get("action") == "import":
             return _confirm(request, form)
         token, path = _keep_upload(request.FILES.getlist("file"))
         report = layer_import(
             path=path, dry_run=True, user=request.user, source_name=path.name, **form.as_kwargs()
         )
-    except BadRequest as exc:
+    except (BadRequest, Forbidden) as exc:
         return render(
-            request, "layers/import.html", _context(request, error=exc.message), status=400
+            request, "layers/import.html", _context(request, error=exc.message), status=exc.status
         )
     request.session[SESSION_KEY] = {"token": token, "form": asdict(form)}
     return render(
@@ -151,7 +160,7 @@ def _confirm(request, form: ImportForm):
     if not token or kept.get("token") != token:
         raise BadRequest(str(_("This upload has expired: choose the file and check it again.")))
     form = ImportForm(**kept["form"])
-    folder = UPLOAD_ROOT / token
+    folder = _upload_root() / token
     if not folder.is_dir():
         raise BadRequest(str(_("This upload has expired: choose the file and check it again.")))
     path = _upload_path(folder)

@@ -1,25 +1,32 @@
-"""The field workers' lookup: GET /api/lookup by address or by point, POST /api/lookup/batch,
-and the phone page /lookup/. Views parse, call one selector or service, render."""
+"""The field workers' lookup: GET /api/lookup by address or by point, POST /api/lookup/batch
+(queued as a background job: layers/jobs.py), and the phone page /lookup/. Views parse, call one
+selector or service, render."""
 
 import datetime
 import math
 from dataclasses import asdict, dataclass
-from urllib.parse import quote
 
 from django.conf import settings
 from django.db import transaction
-from django.http import HttpResponse
+from django.middleware.csrf import CsrfViewMiddleware
 from django.shortcuts import render
+from django.utils import translation
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_GET, require_POST, require_safe
 
 from geo.chinese_crs import CHINESE_CRS, to_wgs84
-from geo.errors import BadRequest
+from geo.errors import BadRequest, Forbidden
 from geo.http import json_response
+from geo.ratelimits import rate_limited
+from layers.jobs import (
+    BATCH_LOOKUP_PERMISSION,
+    batch_lookup_authorise,
+    batch_lookup_submit,
+    job_as_json,
+)
 from layers.selectors.address_search import address_candidates
 from layers.selectors.lookup import GridCard, grid_card_as_of, grid_card_for_point
-from layers.services.lookup_batch import batch_lookup, table_read, table_write
 
 CONTACTS_PERMISSION = "layers.view_worker"  # who may see workers' names and phone numbers
 CANDIDATES_SHOWN = 5
@@ -125,44 +132,32 @@ def _address_lookup(q: str, *, contacts_visible: bool, at: datetime.date | None 
     return body
 
 
-CONTENT_TYPES = {
-    "csv": "text/csv",
-    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-}
-UNMATCHED_LISTED = 1000
-
-
-@csrf_exempt  # reads only, writes nothing: scripts post files here without a CSRF token
+@rate_limited("uploads")
+@csrf_exempt  # checked below, after the sign-in: an anonymous call gets its 401, not a CSRF 403
 @require_POST
 def lookup_batch(request):
-    """POST a CSV or XLSX as multipart field `file` [&crs=wgs84|gcj02|bd09][&format=json]: the
-    same file with grid columns added (X-Lookup-Matched / X-Lookup-Unmatched headers), or with
-    format=json a summary listing the unmatched rows and why."""
+    """POST a CSV or XLSX as multipart field `file` [&crs=wgs84|gcj02|bd09], signed in with the
+    layers.batch_lookup permission (and the CSRF token, as X-CSRFToken): the lookup is queued as
+    a background job. 202 with the job (see GET /api/jobs/{id}) and a Location header; 429 when
+    the user already has GRIDATLAS_BATCH_JOBS_PER_USER_MAX jobs queued or running."""
+    batch_lookup_authorise(user=request.user)
+    if CsrfViewMiddleware(lambda _: None).process_view(request, None, (), {}) is not None:
+        raise Forbidden(
+            "the CSRF token is missing or wrong: send the csrftoken cookie's value as the "
+            "X-CSRFToken header (or the csrfmiddlewaretoken form field)"
+        )
     upload = request.FILES.get("file")
     if upload is None:
         raise BadRequest("send the table as a multipart form field named `file` (.csv or .xlsx)")
-    crs = request.POST.get("crs", "wgs84")
-    table = table_read(data=upload.read(), filename=upload.name)
-    result = batch_lookup(table=table, crs=crs)
-    unmatched = [{"row": n, "reason": why} for n, why in result.unmatched[:UNMATCHED_LISTED]]
-    if request.POST.get("format") == "json" or request.GET.get("format") == "json":
-        return json_response(
-            {
-                "rows": len(table.rows),
-                "matched": result.matched,
-                "unmatched_count": len(result.unmatched),
-                "unmatched": unmatched,
-                "columns_added": result.table.header[len(table.header) :],
-            }
-        )
-    stem = upload.name.rsplit(".", 1)[0]
-    response = HttpResponse(table_write(result.table), content_type=CONTENT_TYPES[table.fmt])
-    response["Content-Disposition"] = (
-        f"attachment; filename*=UTF-8''{quote(stem)}-lookup.{table.fmt}"
+    job = batch_lookup_submit(
+        user=request.user,
+        data=upload.read(),  # bounded while streaming (GRIDATLAS_UPLOAD_MAX_BYTES)
+        filename=upload.name,
+        crs=request.POST.get("crs", "wgs84"),
+        language=translation.get_language(),
     )
-    response["X-Lookup-Matched"] = str(result.matched)
-    response["X-Lookup-Unmatched"] = str(len(result.unmatched))
-    return response
+    body = job_as_json(job)
+    return json_response(body, status=202, headers={"Location": body["status_url"]})
 
 
 def _page_strings() -> dict:
@@ -200,6 +195,24 @@ def _page_strings() -> dict:
     }
 
 
+def _batch_strings() -> dict:
+    """Every text lookup_batch.js shows, in the request's language."""
+    return {
+        "uploading": _("Uploading…"),
+        "queued": _("Queued: the lookup starts when the worker is free."),
+        "running": _("Looking up: %(done)s of %(total)s rows"),
+        "reading": _("Reading the table…"),
+        "done": _("Done: %(matched)s of %(rows)s rows matched."),
+        "failed": _("The lookup failed: %(error)s"),
+        "lost": _("Lost track of the job: %(error)s"),
+    }
+
+
+@require_safe  # a page: a writing method is refused (tests/test_permissions.py)
 def lookup_page(request):
-    """/lookup/: the phone page (search box, "use my location", the card over a small map)."""
-    return render(request, "layers/lookup.html", {"strings": _page_strings()})
+    """/lookup/: the phone page (search box, "use my location", the card over a small map), and
+    for users with layers.batch_lookup the batch lookup of a file (a background job)."""
+    context = {"strings": _page_strings(), "batch_strings": None}
+    if request.user.is_authenticated and request.user.has_perm(BATCH_LOOKUP_PERMISSION):
+        context["batch_strings"] = _batch_strings()
+    return render(request, "layers/lookup.html", context)

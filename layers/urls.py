@@ -8,6 +8,7 @@ from layers import (
     edit_views,
     export_views,
     import_views,
+    job_views,
     lookup_views,
     propose_views,
 )
@@ -19,6 +20,8 @@ urlpatterns = [
     path("api/export/<slug:layer>.<slug:fmt>", export_views.export_layer, name="api-export"),
     path("api/lookup", lookup_views.lookup, name="api-lookup"),
     path("api/lookup/batch", lookup_views.lookup_batch, name="api-lookup-batch"),
+    path("api/jobs/<uuid:job_id>", job_views.job_status, name="api-job"),
+    path("api/jobs/<uuid:job_id>/result", job_views.job_result_download, name="api-job-result"),
     path("lookup/", lookup_views.lookup_page, name="lookup"),
     path("api/analysis/siting", analysis_download_views.siting, name="api-analysis-siting"),
     path("api/analysis/report.xlsx", analysis_download_views.report_xlsx, name="api-report-xlsx"),

@@ -24,6 +24,8 @@ from layers.models import (
     CompoundAlias,
     GeomSource,
     Grid,
+    Job,
+    JobFile,
     LayoutDraft,
     LayoutRevision,
     LayoutRevisionGrid,
@@ -127,6 +129,12 @@ def world_make() -> World:
     planner = get_user_model().objects.create(username="planner")
     PlannerStreet.objects.create(user=planner, street=c.street)
     LayoutDraft.objects.create(community=c, author=planner, base_revision=1, moves=[])
+    job = Job.objects.create(
+        kind=Job.Kind.BATCH_LOOKUP, owner=planner, language="zh-hans", input_name="地址.csv"
+    )
+    JobFile.objects.create(
+        job=job, role=JobFile.Role.INPUT, name="地址.csv", content_type="text/csv", data=b"x"
+    )
     return World(
         community=c,
         unpaired=unpaired,

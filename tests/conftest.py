@@ -33,6 +33,22 @@ def tile_memory_off(settings):
     settings.GRIDATLAS_TILE_MEMORY_BYTES = 0
 
 
+@pytest.fixture(autouse=True)
+def import_uploads_in_tmp(settings, tmp_path_factory):
+    """/import/ keeps uploads in the instance's var/uploads/import; tests keep theirs in pytest's
+    temporary folder, so a test run leaves nothing in the checkout."""
+    settings.GRIDATLAS_IMPORT_UPLOAD_DIR = tmp_path_factory.getbasetemp() / "import-uploads"
+
+
+@pytest.fixture(autouse=True)
+def rate_limits_roomy(settings):
+    """Tests call the expensive endpoints far more often than a person does (every export format
+    of every layer); tests/test_rate_limits.py sets the limits it tests."""
+    for name in ("UPLOADS", "FILES"):
+        for who in ("ANON", "USER"):
+            setattr(settings, f"GRIDATLAS_RATE_{name}_PER_MIN_{who}", 100_000)
+
+
 @pytest.fixture(scope="module")
 def tiny_city(django_db_setup, django_db_blocker):
     """The tiny demo city (seed 1), loaded once for a test module and removed after it."""

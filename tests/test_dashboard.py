@@ -58,7 +58,7 @@ def test_dashboard_in_a_browser(live_server, django_db_blocker, chromium_path, a
                 page.on("pageerror", lambda e: problems.append(str(e)))
                 page.goto(live_server.url + "/dashboard/")
                 page.wait_for_function(
-                    "document.getElementById('dashboard').dataset.loaded === '1'",
+                    "() => document.getElementById('dashboard').dataset.loaded === '1'",
                     timeout=TIMEOUT_MS,
                 )
                 assert page.locator("#dash-status").inner_text() == ""
@@ -76,7 +76,7 @@ def test_dashboard_in_a_browser(live_server, django_db_blocker, chromium_path, a
                 )
                 assert 114 < coords[0][0] < 115 and 30 < coords[0][1] < 31
                 page.wait_for_function(
-                    "window.gridatlasDashboardMap.areTilesLoaded()", timeout=TIMEOUT_MS
+                    "() => window.gridatlasDashboardMap.areTilesLoaded()", timeout=TIMEOUT_MS
                 )
                 page.wait_for_timeout(800)
                 page.screenshot(path=artifacts_dir / "dashboard.png", full_page=True)
@@ -84,7 +84,7 @@ def test_dashboard_in_a_browser(live_server, django_db_blocker, chromium_path, a
                 # A street's row narrows the table to its communities.
                 page.locator(f"#coverage-table tr[data-code='{street.code}']").click()
                 page.wait_for_function(
-                    "document.getElementById('dashboard').dataset.loaded === '2'",
+                    "() => document.getElementById('dashboard').dataset.loaded === '2'",
                     timeout=TIMEOUT_MS,
                 )
                 assert body_rows.count() == communities
@@ -96,7 +96,7 @@ def test_dashboard_in_a_browser(live_server, django_db_blocker, chromium_path, a
                 fetched: list[str] = []
                 offline.on("request", lambda r: fetched.append(r.url))
                 offline.set_content(html)
-                offline.wait_for_function("typeof L === 'object'")
+                offline.wait_for_function("() => typeof L === 'object'")
                 assert offline.locator("path.leaflet-interactive").count() >= communities
                 assert [u for u in fetched if not u.startswith("data:")] == []
             finally:

@@ -184,7 +184,7 @@ def test_planner_assigns_sees_violation_undoes_and_publishes(
                 page.fill("#ed-reason", "old compounds: grids kept small until the 2027 review")
                 page.locator("#ed-publish").click()
                 page.wait_for_function(
-                    "document.getElementById('ed-publish-status').textContent"
+                    "() => document.getElementById('ed-publish-status').textContent"
                     ".startsWith('Published as revision')",
                     timeout=TIMEOUT_MS,
                 )
@@ -297,7 +297,7 @@ def test_planner_boxes_brushes_splits_and_cuts(
                 page.mouse.click(box["x"] + x - 4, box["y"] + y - 4)
                 page.mouse.move(box["x"] + x + 4, box["y"] + y + 4, steps=4)
                 page.mouse.click(box["x"] + x + 4, box["y"] + y + 4)
-                page.wait_for_function(f"{grid_of} === '{grid_b}'", timeout=5_000)
+                page.wait_for_function(f"() => {grid_of} === '{grid_b}'", timeout=5_000)
                 page.locator("#ed-undo").click()
                 assert page.evaluate(grid_of) == grid_a
 
@@ -308,14 +308,14 @@ def test_planner_boxes_brushes_splits_and_cuts(
                 page.mouse.down()
                 page.mouse.move(box["x"] + x + 2, box["y"] + y, steps=5)
                 page.mouse.up()
-                page.wait_for_function(f"{grid_of} === '{grid_b}'", timeout=5_000)
+                page.wait_for_function(f"() => {grid_of} === '{grid_b}'", timeout=5_000)
                 assert page.evaluate("window.gridatlasEditor.undo.length") == undo_before + 1
                 page.locator("#ed-undo").click()
 
                 # Split grid A in two: a new grid takes part of its parcels, none is lost.
                 page.locator(f"{row(grid_a)} .ed-split").click()
                 page.wait_for_function(
-                    "window.gridatlasEditor.newGrids.length === 1 && "
+                    "() => window.gridatlasEditor.newGrids.length === 1 && "
                     "window.gridatlasEditor.grids.get(window.gridatlasEditor.newGrids[0].code)"
                     ".parcels.size > 0",
                     timeout=TIMEOUT_MS,
@@ -329,7 +329,7 @@ def test_planner_boxes_brushes_splits_and_cuts(
                 assert sum(sizes) == a_parcels and min(sizes) > 0, sizes
                 # The server's rebalance leaves both halves in one piece each.
                 page.wait_for_function(
-                    f"window.gridatlasEditor.grids.get('{grid_a}').pieces === 1 && "
+                    f"() => window.gridatlasEditor.grids.get('{grid_a}').pieces === 1 && "
                     f"window.gridatlasEditor.grids.get('{new_code}').pieces === 1",
                     timeout=TIMEOUT_MS,
                 )
@@ -363,7 +363,7 @@ def test_planner_boxes_brushes_splits_and_cuts(
                     page.wait_for_timeout(150)
                 page.mouse.click(box["x"] + screen[-1][0], box["y"] + screen[-1][1])
                 page.wait_for_function(
-                    f"window.gridatlasEditor.parcels.size === {parcels_before + 1}",
+                    f"() => window.gridatlasEditor.parcels.size === {parcels_before + 1}",
                     timeout=TIMEOUT_MS,
                 )
                 # The split grid survives the cut's reload of the parcels.

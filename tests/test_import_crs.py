@@ -65,7 +65,7 @@ def test_cgcs2000_geographic_is_taken_as_storage_unchanged():
 def test_field_map_forms_and_alias_priority(tmp_path):
     assert field_map_parse("名称=name, BM=code") == {"名称": "name", "BM": "code"}
     (tmp_path / "m.json").write_text('{"HS": "households"}', encoding="utf-8")
-    assert field_map_parse(str(tmp_path / "m.json")) == {"HS": "households"}
+    assert field_map_parse(str(tmp_path / "m.json"), allow_path=True) == {"HS": "households"}
     with pytest.raises(BadRequest, match="HEADER=column"):
         field_map_parse("名称")
     # An exported micro-grid file has both grid_code (its parent) and code: exact names win over

@@ -6,7 +6,7 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Permission
 
-from layers.models import Building
+from layers.models import Building, PlannerStreet, Street
 from tests import import_corpus as corpus
 from tests.conftest import CHROMIUM_ARGS, english_page, requests_leaving_localhost, sign_in
 from tests.factories import hierarchy_make
@@ -15,8 +15,12 @@ TIMEOUT_MS = 30_000
 
 
 def planner_make():
+    """A planner of every street there is (imports are scoped to the planner's streets)."""
     user = get_user_model().objects.create_user("planner_i", password="pw-import-1")
     user.user_permissions.add(Permission.objects.get(codename="change_parcel"))
+    PlannerStreet.objects.bulk_create(
+        PlannerStreet(user=user, street=s) for s in Street.objects.all()
+    )
     return user
 
 

@@ -1,5 +1,6 @@
-"""Batch lookup on the tiny demo city: POST /api/lookup/batch and `manage.py lookup` with CSV
-(UTF-8 and GBK) and XLSX; the batch answers equal the one-point card; bad files are 4xx."""
+"""Batch lookup on the tiny demo city: the service the background job runs (tests/test_jobs.py has
+POST /api/lookup/batch and the worker) and `manage.py lookup`, with CSV (UTF-8 and GBK) and XLSX;
+the batch answers equal the one-point card; bad files are refused naming the problem."""
 
 import csv
 import io
@@ -11,10 +12,11 @@ from django.db import connection
 from openpyxl import Workbook, load_workbook
 
 from geo.chinese_crs import gcj02_from_wgs84
+from geo.errors import BadRequest
 from layers.models import Grid
 from layers.selectors.batch_points import point_columns
 from layers.selectors.lookup import grid_card_for_point
-from layers.services.lookup_batch import ADDED_COLUMNS
+from layers.services.lookup_batch import ADDED_COLUMNS, batch_lookup, table_read, table_write
 
 
 def grid_points(n=3):
@@ -22,10 +24,11 @@ def grid_points(n=3):
     return [(g.code, g.geom.point_on_surface) for g in grids]
 
 
-def post(client, name, data, **fields):
-    upload = io.BytesIO(data)
-    upload.name = name
-    return client.post("/api/lookup/batch", {"file": upload, **fields})
+def run(name, data, crs="wgs84"):
+    """What the batch-lookup job does with an uploaded file: the result and the file written."""
+    table = table_read(data=data, filename=name)
+    result = batch_lookup(table=table, crs=crs)
+    return result, table_write(result.table)
 
 
 def csv_bytes(rows, encoding="utf-8"):
@@ -61,47 +64,38 @@ def test_batch_points_equal_the_one_point_card(tiny_city):
 
 
 @pytest.mark.django_db
-def test_csv_of_points_gets_grid_columns_and_unmatched_reasons(client, tiny_city):
+def test_csv_of_points_gets_grid_columns_and_unmatched_reasons(tiny_city):
     points = grid_points()
     rows = [["name", "lon", "lat"]]
     rows += [[code, f"{p.x:.7f}", f"{p.y:.7f}"] for code, p in points]
     rows += [["nowhere", "100.0", "20.0"], ["typo", "abc", "30.5"]]
-    r = post(client, "points.csv", csv_bytes(rows))
-    assert r.status_code == 200, r.content
-    assert r["X-Lookup-Matched"] == "3" and r["X-Lookup-Unmatched"] == "2"
-    assert "points-lookup.csv" in r["Content-Disposition"]
-    out = read_csv(r.content)
+    result, data = run("points.csv", csv_bytes(rows))
+    assert result.matched == 3
+    out = read_csv(data)
     assert out[0] == rows[0] + list(ADDED_COLUMNS)
     grid_col = out[0].index("网格编码")
     for code, row in zip([c for c, _ in points], out[1:4], strict=True):
         assert row[grid_col] == code and row[:3] == next(x for x in rows if x[0] == code)
     assert out[4][grid_col] == "" and out[4][-1] == "不在任何网格内"
     assert out[5][-1] == "经纬度不是以度为单位的坐标"
-
-    summary = post(client, "points.csv", csv_bytes(rows), format="json").json()
-    assert summary["rows"] == 5 and summary["matched"] == 3
-    assert summary["unmatched"] == [
-        {"row": 5, "reason": "不在任何网格内"},
-        {"row": 6, "reason": "经纬度不是以度为单位的坐标"},
-    ]
+    assert result.unmatched == [(5, "不在任何网格内"), (6, "经纬度不是以度为单位的坐标")]
 
 
 @pytest.mark.django_db
-def test_gbk_csv_with_chinese_headers_and_gcj02(client, tiny_city):
+def test_gbk_csv_with_chinese_headers_and_gcj02(tiny_city):
     points = grid_points(2)
     rows = [["名称", "经度", "纬度"]]
     for code, p in points:
         lon, lat = gcj02_from_wgs84(p.x, p.y)
         rows.append([f"网格{code}", f"{lon:.8f}", f"{lat:.8f}"])
-    r = post(client, "采集点.csv", csv_bytes(rows, "gbk"), crs="gcj02")
-    assert r.status_code == 200, r.content
-    out = read_csv(r.content, "gb18030")  # written back in the encoding it came in
+    _, data = run("采集点.csv", csv_bytes(rows, "gbk"), crs="gcj02")
+    out = read_csv(data, "gb18030")  # written back in the encoding it came in
     assert out[1][0] == f"网格{points[0][0]}"
     assert [row[out[0].index("网格编码")] for row in out[1:]] == [c for c, _ in points]
 
 
 @pytest.mark.django_db
-def test_xlsx_round_trip(client, tiny_city):
+def test_xlsx_round_trip(tiny_city):
     points = grid_points(2)
     book = Workbook()
     sheet = book.active
@@ -110,10 +104,8 @@ def test_xlsx_round_trip(client, tiny_city):
         sheet.append([i, p.x, p.y])  # numbers, as Excel stores them
     data = io.BytesIO()
     book.save(data)
-    r = post(client, "pts.xlsx", data.getvalue())
-    assert r.status_code == 200, r.content
-    assert r["Content-Type"].startswith("application/vnd.openxmlformats")
-    rows = list(load_workbook(io.BytesIO(r.content)).active.iter_rows(values_only=True))
+    _, written = run("pts.xlsx", data.getvalue())
+    rows = list(load_workbook(io.BytesIO(written)).active.iter_rows(values_only=True))
     assert rows[0][3:] == ADDED_COLUMNS
     assert [row[rows[0].index("网格编码")] for row in rows[1:]] == [c for c, _ in points]
 
@@ -130,20 +122,17 @@ def test_xlsx_round_trip(client, tiny_city):
         ("a.csv", bytes([0x81, 0x30, 0xFE, 0xFF, 0x00]) * 50, "encoding"),
     ],
 )
-def test_bad_files_are_400_naming_the_problem(client, tiny_city, name, data, message):
-    r = post(client, name, data)
-    assert r.status_code == 400, r.content
-    assert message in r.json()["error"]
+def test_bad_files_are_refused_naming_the_problem(tiny_city, name, data, message):
+    with pytest.raises(BadRequest) as refused:
+        run(name, data)
+    assert message in refused.value.message
 
 
 @pytest.mark.django_db
-def test_too_many_rows_and_no_file(client, tiny_city, settings):
+def test_too_many_rows(tiny_city, settings):
     settings.GRIDATLAS_BATCH_MAX_ROWS = 2
-    r = post(client, "a.csv", b"lon,lat\n1,1\n2,2\n3,3\n")
-    assert r.status_code == 400 and "split it into files of 2" in r.json()["error"]
-    r = client.post("/api/lookup/batch", {})
-    assert r.status_code == 400 and "field named `file`" in r.json()["error"]
-    assert client.get("/api/lookup/batch").status_code == 405
+    with pytest.raises(BadRequest, match="split it into files of 2"):
+        run("a.csv", b"lon,lat\n1,1\n2,2\n3,3\n")
 
 
 @pytest.mark.django_db

@@ -53,7 +53,7 @@ def test_lookup_page_on_a_phone(live_server, django_db_blocker, chromium_path, a
                 page.on("pageerror", lambda e: problems.append(str(e)))
                 page.goto(live_server.url + "/lookup/")
                 page.wait_for_function(
-                    "document.getElementById('lookup-map').dataset.ready === 'true'",
+                    "() => document.getElementById('lookup-map').dataset.ready === 'true'",
                     timeout=TIMEOUT_MS,
                 )
 
@@ -72,7 +72,7 @@ def test_lookup_page_on_a_phone(live_server, django_db_blocker, chromium_path, a
                 page.fill("#lookup-q", f"{gcj_lon:.7f},{gcj_lat:.7f}")
                 page.locator("#lookup-form button[type=submit]").click()
                 page.wait_for_function(
-                    "document.getElementById('lookup-status').textContent === ''",
+                    "() => document.getElementById('lookup-status').textContent === ''",
                     timeout=TIMEOUT_MS,
                 )
                 assert card_title(page) == grid.name
@@ -82,7 +82,7 @@ def test_lookup_page_on_a_phone(live_server, django_db_blocker, chromium_path, a
                 page.fill("#lookup-q", address.text)
                 page.keyboard.press("Enter")
                 page.wait_for_function(
-                    f"document.querySelector('#card .card-rows').textContent.includes("
+                    f"() => document.querySelector('#card .card-rows').textContent.includes("
                     f"'{address.building.name}')",
                     timeout=TIMEOUT_MS,
                 )

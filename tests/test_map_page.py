@@ -19,6 +19,7 @@ RENDERED_LAYERS_JS = """() => {
   }
   return seen;
 }"""
+MAP_READY_JS = "() => document.getElementById('map').dataset.ready === 'true'"
 MAP_IDLE_JS = "() => window.gridatlasMap.loaded() && window.gridatlasMap.areTilesLoaded()"
 
 
@@ -53,9 +54,7 @@ def test_map_page_renders_searches_and_clicks(
                 page.on("pageerror", lambda e: problems.append(str(e)))
 
                 page.goto(live_server.url + "/")
-                page.wait_for_function(
-                    "document.getElementById('map').dataset.ready === 'true'", timeout=TIMEOUT_MS
-                )
+                page.wait_for_function(MAP_READY_JS, timeout=TIMEOUT_MS)
                 wait_idle(page)
                 seen = page.evaluate(RENDERED_LAYERS_JS)
                 for layer in ("streets", "communities", "grids", "labels"):
@@ -69,7 +68,7 @@ def test_map_page_renders_searches_and_clicks(
                 page.wait_for_selector(f"#search-results [data-id='{grid.pk}']")
                 page.keyboard.press("Enter")
                 page.wait_for_function(
-                    f"document.querySelector('#feature-card .card-code').textContent === "
+                    f"() => document.querySelector('#feature-card .card-code').textContent === "
                     f"'{grid.code}'",
                     timeout=TIMEOUT_MS,
                 )
@@ -106,7 +105,7 @@ def test_map_page_renders_searches_and_clicks(
                 assert grid.name in page.locator(".map-tooltip").inner_text()
                 page.mouse.click(x, y)
                 page.wait_for_function(
-                    f"document.getElementById('feature-card').dataset.id === '{grid.pk}'",
+                    f"() => document.getElementById('feature-card').dataset.id === '{grid.pk}'",
                     timeout=TIMEOUT_MS,
                 )
                 assert page.locator("#feature-card").get_attribute("data-kind") == "grids"
@@ -116,7 +115,7 @@ def test_map_page_renders_searches_and_clicks(
                 # Zoom to a street: the community list fills with its communities.
                 page.select_option("#street-select", street.code)
                 page.wait_for_function(
-                    "document.getElementById('community-select').options.length > 1"
+                    "() => document.getElementById('community-select').options.length > 1"
                 )
                 options = page.locator("#community-select option").all_inner_texts()[1:]
                 assert sorted(options) == community_names
@@ -125,9 +124,7 @@ def test_map_page_renders_searches_and_clicks(
 
                 # English on request, and the map still draws.
                 page.locator(".lang-switch button").click()
-                page.wait_for_function(
-                    "document.getElementById('map').dataset.ready === 'true'", timeout=TIMEOUT_MS
-                )
+                page.wait_for_function(MAP_READY_JS, timeout=TIMEOUT_MS)
                 assert page.locator("label[for=place-search]").inner_text() == "Find a place"
                 wait_idle(page)
                 page.screenshot(path=artifacts_dir / "map_english.png")
@@ -162,11 +159,9 @@ def test_map_page_downloads_the_chosen_layer_for_the_chosen_street(
                 page = browser.new_page(viewport={"width": 1400, "height": 900})
                 page.on("pageerror", lambda e: problems.append(str(e)))
                 page.goto(live_server.url + "/")
+                page.wait_for_function(MAP_READY_JS, timeout=TIMEOUT_MS)
                 page.wait_for_function(
-                    "document.getElementById('map').dataset.ready === 'true'", timeout=TIMEOUT_MS
-                )
-                page.wait_for_function(
-                    "document.getElementById('street-select').options.length > 1"
+                    "() => document.getElementById('street-select').options.length > 1"
                 )
                 page.select_option("#street-select", street.code)
                 page.select_option("#download-format", "kml")

@@ -12,6 +12,7 @@ import json
 import networkx as nx
 import pytest
 from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Permission
 from django.contrib.gis.geos import GEOSGeometry
 
 from geo.srid import STORAGE_SRID
@@ -66,7 +67,9 @@ def world(db):
 
 @pytest.fixture
 def signed_in(client, db):
-    user = get_user_model().objects.create_user("proposer", password="pw-propose-1")
+    # Staff with the planner permission: proposals are for those who may edit the layout.
+    user = get_user_model().objects.create_user("proposer", password="pw-propose-1", is_staff=True)
+    user.user_permissions.add(Permission.objects.get(codename="change_parcel"))
     client.force_login(user)
     return client
 

@@ -7,6 +7,7 @@ from django.conf import settings
 from django.shortcuts import render
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_safe
 
 from layers.selectors.summary import city_summary
 
@@ -81,6 +82,7 @@ def _strings() -> dict:
     }
 
 
+@require_safe  # a page: a writing method is refused (tests/test_permissions.py)
 def map_page(request):
     """The city map. The page itself reads the headline figures (one query) and the city's
     bounds; tiles, search and cards come from their own endpoints."""

@@ -13,6 +13,7 @@ from dataclasses import asdict, dataclass, fields
 from django.conf import settings
 from django.db import connection
 
+from geo.spreadsheet import csv_row, xlsx_row
 from geo.sql import sql_text
 from layers.analysis import CITY, SQL_DIR, Area
 from layers.analysis.coverage import (
@@ -165,26 +166,28 @@ def _cell(value):
 
 
 def sheets_xlsx(sheets: list[Sheet]) -> bytes:
-    """One workbook, one worksheet per sheet, in order."""
+    """One workbook, one worksheet per sheet, in order; names are text cells, never formulas
+    (geo.spreadsheet)."""
     from openpyxl import Workbook
 
     book = Workbook(write_only=True)
     for sheet in sheets:
         ws = book.create_sheet(sheet.name[:31])  # Excel's limit on a sheet's name
-        ws.append(sheet.header)
+        ws.append(xlsx_row(ws, sheet.header))
         for row in sheet.rows:
-            ws.append([_cell(v) for v in row])
+            ws.append(xlsx_row(ws, [_cell(v) for v in row]))
     out = io.BytesIO()
     book.save(out)
     return out.getvalue()
 
 
 def sheet_csv(sheet: Sheet) -> bytes:
-    """UTF-8 with a byte-order mark, so Excel on a Chinese Windows opens it right."""
+    """UTF-8 with a byte-order mark, so Excel on a Chinese Windows opens it right; formula-like
+    names get a leading ' (geo.spreadsheet)."""
     text = io.StringIO()
     writer = csv.writer(text)
-    writer.writerow(sheet.header)
-    writer.writerows([[_cell(v) for v in row] for row in sheet.rows])
+    writer.writerow(csv_row(sheet.header))
+    writer.writerows([csv_row(_cell(v) for v in row) for row in sheet.rows])
     return text.getvalue().encode("utf-8-sig")
 
 

@@ -27,6 +27,7 @@ from django.contrib.gis.geos import Point
 from pyproj import Transformer
 
 from geo.errors import BadRequest
+from geo.spreadsheet import csv_cell
 from geo.srid import STORAGE_SRID, metric_srid
 from layers.analysis import CITY, Area, analysis_max_distance_m
 from layers.analysis.coverage import building_coverage, station_points
@@ -437,5 +438,6 @@ def sites_csv(proposal: SitingProposal) -> str:
     writer = csv.DictWriter(buf, fieldnames=names)
     writer.writeheader()
     for site in proposal.sites:
-        writer.writerow(asdict(site))
+        # A community or station named "=…" stays text in a spreadsheet (geo.spreadsheet).
+        writer.writerow({k: csv_cell(v) for k, v in asdict(site).items()})
     return buf.getvalue()

@@ -13,6 +13,7 @@ or GeoJSON CRS), then nothing — accepted only when the coordinates are plausib
   module that knows them) converts the coordinates.
 """
 
+import re
 import warnings
 from dataclasses import dataclass, field
 
@@ -31,6 +32,7 @@ GK_3DEG_PREFIXED = range(4513, 4534)  # zones 25–45
 GK_6DEG_PREFIXED = range(4491, 4502)  # zones 13–23
 GK_3DEG_CM = range(4534, 4555)  # the same zones named by central meridian, 75E–135E
 GK_6DEG_CM = range(4502, 4513)
+GK_FIRST_CM_DEG = 75  # central meridian of the first zone named by meridian
 
 
 @dataclass
@@ -47,19 +49,56 @@ def _storage_crs() -> CRS:
     return CRS.from_epsg(STORAGE_SRID)
 
 
+# What a user may declare. Only EPSG codes and names: a PROJ string, WKT, URL or file path could
+# make PROJ/GDAL open grid files or the network (+nadgrids=…, +init=…), so none is ever parsed.
+CRS_ACCEPTED_HELP = (
+    "wgs84, cgcs2000, gcj02 (AMap/Tencent), bd09 (Baidu); a CGCS2000 Gauss-Krüger zone "
+    "EPSG:4491–EPSG:4554, or by central meridian gk3:114 / gk6:117; or any geographic or "
+    "projected EPSG code such as EPSG:4326, EPSG:4490, EPSG:3857"
+)
+_EPSG_TEXT = re.compile(r"(?:epsg:)?(\d{1,6})")
+_GK_TEXT = re.compile(r"gk([36]):(\d{2,3})")
+
+
+def crs_epsg_parse(*, text: str) -> int:
+    """The EPSG code a user's `EPSG:n`, `n`, `gk3:CM` or `gk6:CM` names, checked to be a 2-D
+    geographic or projected CRS that PROJ knows; BadRequest listing what is accepted otherwise."""
+    key = text.strip().lower()
+    gk = _GK_TEXT.fullmatch(key)
+    if gk:
+        width, cm = int(gk[1]), int(gk[2])
+        zones = GK_3DEG_CM if width == 3 else GK_6DEG_CM
+        zone, rest = divmod(cm - GK_FIRST_CM_DEG, width)
+        if rest == 0 and cm >= GK_FIRST_CM_DEG and zone < len(zones):
+            return zones[zone]
+        raise BadRequest(
+            f"{text.strip()!r}: no CGCS2000 {width}-degree Gauss-Krüger zone has central meridian "
+            f"{cm}E ({'75, 78, … 135' if width == 3 else '75, 81, … 135'}). Accepted: "
+            f"{CRS_ACCEPTED_HELP}",
+            crs=text,
+        )
+    match = _EPSG_TEXT.fullmatch(key)
+    crs = None
+    if match:
+        try:
+            crs = CRS.from_epsg(int(match[1]))
+        except CRSError:
+            crs = None
+    if crs is None or len(crs.axis_info) != 2 or not (crs.is_geographic or crs.is_projected):
+        raise BadRequest(
+            f"unknown coordinate system {text.strip()[:80]!r}: accepted are {CRS_ACCEPTED_HELP} "
+            "(no PROJ strings, WKT, URLs or file paths)",
+            crs=text,
+        )
+    return int(match[1])
+
+
 def _parse_declared(declared: str) -> tuple[CRS | None, str | None]:
     key = declared.strip().lower()
     if key in CRS_ALIASES:
         system = canonical_crs(key)
         return (None, None) if system == "wgs84" else (None, system)
-    text = f"EPSG:{key}" if key.isdigit() else declared.strip()
-    try:
-        return CRS.from_user_input(text), None
-    except CRSError:
-        raise BadRequest(
-            f"unknown coordinate system {declared!r}: give an EPSG code such as EPSG:4547 "
-            f"(CGCS2000 Gauss-Krüger CM 114E) or one of {', '.join(CRS_ALIASES)}"
-        ) from None
+    return CRS.from_epsg(crs_epsg_parse(text=declared)), None
 
 
 def _looks_like_degrees(bounds) -> bool:

@@ -2,7 +2,8 @@
 
 By default a header matches a column by its canonical name, its Shapefile short name or one of
 its aliases (Chinese and common English), case-insensitively after trimming. `--field-map`
-overrides: `名称=name,BM=code` (source header = canonical name), or a JSON object in a file.
+overrides: `名称=name,BM=code` (source header = canonical name), or a JSON object, inline or
+(command line only) in a file.
 """
 
 import json
@@ -22,21 +23,29 @@ class ColumnMapping:
     missing_required: list[str] = field(default_factory=list)
 
 
-def field_map_parse(text: str | None) -> dict[str, str]:
-    """`a=b,c=d`, a JSON object, or the path of a .json file holding one → {header: canonical}."""
+def field_map_parse(text: str | None, *, allow_path: bool = False) -> dict[str, str]:
+    """`a=b,c=d` or a JSON object → {header: canonical}.
+
+    `allow_path`: `text` may name a .json file holding the object — the command line only (the
+    operator's own file). From the web a path is refused unread, so no server file is opened,
+    and an error about a file's content never quotes it."""
     if not text:
         return {}
     text = text.strip()
-    if text.endswith(".json") and Path(text).exists():
-        text = Path(text).read_text(encoding="utf-8")
-    if text.startswith("{"):
+    if _looks_like_path(text):
+        if not allow_path:
+            raise BadRequest(
+                "give the field map inline, as HEADER=column pairs (名称=name,BM=code) or a JSON "
+                'object ({"名称": "name"}): a file path is not read here'
+            )
         try:
-            mapping = json.loads(text)
-        except json.JSONDecodeError as exc:
-            raise BadRequest(f"--field-map is not valid JSON ({exc})") from None
-        if not isinstance(mapping, dict):
-            raise BadRequest('--field-map JSON must be an object: {"名称": "name"}')
-        return {str(k).strip(): str(v).strip() for k, v in mapping.items()}
+            content = Path(text).read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            reason = exc.strerror or type(exc).__name__
+            raise BadRequest(f"--field-map file {text} cannot be read ({reason})") from None
+        return _from_json(content, quoted=False)
+    if text.startswith("{"):
+        return _from_json(text, quoted=True)
     out = {}
     for pair in text.split(","):
         if not pair.strip():
@@ -46,6 +55,26 @@ def field_map_parse(text: str | None) -> dict[str, str]:
         header, _, name = pair.partition("=")
         out[header.strip()] = name.strip()
     return out
+
+
+def _looks_like_path(text: str) -> bool:
+    return (
+        "=" not in text
+        and not text.startswith("{")
+        and (text.lower().endswith(".json") or "/" in text or "\\" in text)
+    )
+
+
+def _from_json(text: str, *, quoted: bool) -> dict[str, str]:
+    """The JSON object; an error quotes the position only when the text is the user's own."""
+    try:
+        mapping = json.loads(text)
+    except json.JSONDecodeError as exc:
+        where = f" ({exc})" if quoted else ""
+        raise BadRequest(f"--field-map is not valid JSON{where}") from None
+    if not isinstance(mapping, dict):
+        raise BadRequest('--field-map JSON must be an object: {"名称": "name"}')
+    return {str(k).strip(): str(v).strip() for k, v in mapping.items()}
 
 
 def _norm(header: str) -> str:

@@ -11,7 +11,6 @@ Traps:
 - A truncated zip or a folder without a .shp is refused with what to send instead.
 """
 
-import io
 import tempfile
 import zipfile
 from contextlib import contextmanager
@@ -22,10 +21,13 @@ import geopandas as gpd
 import pandas as pd
 import pyogrio
 import shapely
+from django.conf import settings
 from pyproj import CRS
 
 from geo.errors import BadRequest
-from layers.services.lookup_batch import csv_decode, xlsx_rows
+from geo.spreadsheet import csv_text_read
+from layers.io.archive_guard import csv_reader, rows_capped, xlsx_table, zip_check
+from layers.services.lookup_batch import csv_decode
 
 GEO_SUFFIXES = {".shp", ".gpkg", ".geojson", ".json", ".kml"}
 TABLE_SUFFIXES = {".csv", ".xlsx"}
@@ -69,6 +71,7 @@ def _unpacked(path: Path):
     if path.suffix.lower() != ".zip":
         yield _shp_in(path) if path.is_dir() else path
         return
+    zip_check(source=path, name=path.name)  # a zip bomb is refused before it is unpacked
     with tempfile.TemporaryDirectory(prefix="gridatlas-import-") as tmp:
         try:
             with zipfile.ZipFile(path) as zf:
@@ -154,17 +157,18 @@ def _table_read(path: Path, encoding: str | None) -> Source:
     if not data.strip():
         raise BadRequest(f"{path.name} is empty")
     if path.suffix.lower() == ".xlsx":
-        header, rows = xlsx_rows(data, path.name)
+        max_rows = settings.GRIDATLAS_IMPORT_TABLE_MAX_ROWS
+        header, rows = xlsx_table(source=path, name=path.name, max_rows=max_rows)
         encoding = "utf-8"
     elif encoding:
         try:
             text = data.decode(encoding)
         except (UnicodeDecodeError, LookupError) as exc:
             raise BadRequest(f"{path.name} is not {encoding} text ({exc})") from None
-        header, rows = _csv_rows(text)
+        header, rows = _csv_rows(text, path.name)
     else:
         text, encoding = csv_decode(data, path.name)
-        header, rows = _csv_rows(text)
+        header, rows = _csv_rows(text, path.name)
     header = [str(h).strip() for h in header]
     width = len(header)
     rows = [(list(r) + [""] * width)[:width] for r in rows if any(str(c).strip() for c in r)]
@@ -174,10 +178,13 @@ def _table_read(path: Path, encoding: str | None) -> Source:
     return Source(frame, None, encoding.replace("-sig", ""), path.suffix.lower().lstrip("."))
 
 
-def _csv_rows(text: str) -> tuple[list[str], list[list[str]]]:
-    import csv
-
-    records = list(csv.reader(io.StringIO(text)))
+def _csv_rows(text: str, name: str) -> tuple[list[str], list[list[str]]]:
+    # Undo the ' that our own CSV exports put before formula-like text (geo.spreadsheet).
+    # Counted while parsed, stopping at the cap + 1 (layers/io/archive_guard.py).
+    capped = rows_capped(
+        csv_reader(text, name=name), name=name, max_rows=settings.GRIDATLAS_IMPORT_TABLE_MAX_ROWS
+    )
+    records = [[csv_text_read(c) for c in r] for r in capped]
     if not records:
         return [], []
     return records[0], records[1:]

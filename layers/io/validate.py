@@ -239,7 +239,7 @@ def geometries_check(
     """Missing, wrong-type, out-of-China and invalid geometries (with the reason and the result
     of ST_MakeValid as the proposed repair; applied when `repair`). Returns the geometries in the
     form the layer stores: Polygon for buildings, MultiPolygon for divisions, Point for points."""
-    values = geoms.values.copy()
+    values = _flattened(geoms.values.copy(), report)
     want = spec.geometry
     for i in np.flatnonzero(shapely.is_missing(values) | shapely.is_empty(values)):
         if not nullable:
@@ -255,6 +255,7 @@ def geometries_check(
             f"a {values[i].geom_type} where {spec.layer} need {want}s",
         )
         values[i] = None
+    _not_finite(values, rows, keys, report)
     present = ~shapely.is_missing(values)
     x0, y0, x1, y1 = CHINA_BOUNDS_LONLAT
     inside = shapely.contains_xy(shapely.box(x0, y0, x1, y1), *_centres(values, present))
@@ -269,6 +270,38 @@ def geometries_check(
     for i in np.flatnonzero(invalid):
         values[i] = _invalid(values[i], rows.iat[i], keys.iat[i], repair, report)
     return gpd.GeoSeries(values, index=geoms.index, crs=geoms.crs)
+
+
+def _not_finite(values, rows, keys, report: ImportReport) -> None:
+    """Features with an infinite or NaN coordinate (1e30 metres projected from a Gauss-Krüger
+    zone, say) are an error on their row and dropped: GEOS cannot even repair them."""
+    coords, index = shapely.get_coordinates(values, return_index=True)
+    bad = np.unique(index[~np.isfinite(coords).all(axis=1)])
+    for i in bad:
+        report.add(
+            rows.iat[i],
+            keys.iat[i],
+            "outside_china",
+            "the coordinates are not finite numbers once projected (far outside any map): "
+            "wrong coordinate system? check --crs and the x/y columns",
+        )
+        values[i] = None
+
+
+def _flattened(values, report: ImportReport):
+    """The geometries in 2D. A PolygonZ Shapefile (heights from a survey) or an M-measured line
+    is ordinary data, but the tables hold 2D geometry: Z and M are dropped, and the report says
+    so."""
+    present = ~shapely.is_missing(values)
+    extra = present.copy()
+    extra[present] = shapely.has_z(values[present]) | shapely.has_m(values[present])
+    if extra.any():
+        values[extra] = shapely.force_2d(values[extra])
+        report.notes.append(
+            f"{int(extra.sum())} feature(s) had 3D (Z) or measured (M) coordinates: they are "
+            "read as 2D, heights and measures dropped."
+        )
+    return values
 
 
 def _centres(values, present):

@@ -1,4 +1,5 @@
 from .boundaries import Community, District, GeomSource, Grid, LoadStatus, MicroGrid, Parcel, Street
+from .jobs import Job, JobFile
 from .layouts import LayoutDraft, LayoutRevision, LayoutRevisionGrid, PlannerStreet
 from .residential import Address, Building, CompoundAlias, Xiaoqu
 from .roads import Road
@@ -11,6 +12,8 @@ __all__ = [
     "CompoundAlias",
     "District",
     "GeomSource",
+    "Job",
+    "JobFile",
     "LayoutDraft",
     "LayoutRevision",
     "LayoutRevisionGrid",

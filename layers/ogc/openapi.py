@@ -3,11 +3,33 @@ page size (`limit`'s default and maximum) and the property filters of each colle
 
 from django.conf import settings
 
+from geo.params import BIGINT_MAX, INT4_MAX
 from layers.io.columns import LAYERS, Column
 
-_SCHEMA_TYPES = {"int": "integer", "text": "string", "date": "string", "choice": "string"}
+_NO_CONTROL = "^[^\\x00-\\x1f\\x7f]*$"  # a control character is a 400 (geo/middleware.py)
+_SCHEMA_TYPES = {
+    "int": {"type": "integer", "minimum": -INT4_MAX - 1, "maximum": INT4_MAX},
+    "text": {"type": "string", "pattern": _NO_CONTROL},
+    "date": {"type": "string", "format": "date"},
+    "choice": {"type": "string", "pattern": _NO_CONTROL},
+}
 _JSON = {"application/json": {"schema": {"type": "object"}}}
 _GEOJSON = {"application/geo+json": {"schema": {"type": "object"}}}
+_ERROR = {
+    "application/json": {
+        "schema": {
+            "type": "object",
+            "required": ["error"],
+            "properties": {"error": {"type": "string"}},
+        }
+    }
+}
+# What every operation may answer besides 200: a parameter that cannot be read (400, with what
+# to send instead) and an unknown collection or feature (404).
+_ERRORS = {
+    "400": {"description": "a parameter cannot be read; `error` says which", "content": _ERROR},
+    "404": {"description": "no such collection or feature", "content": _ERROR},
+}
 
 
 def _parameters() -> dict:
@@ -29,7 +51,7 @@ def _parameters() -> dict:
             "name": "offset",
             "in": "query",
             "required": False,
-            "schema": {"type": "integer", "minimum": 0, "default": 0},
+            "schema": {"type": "integer", "minimum": 0, "maximum": BIGINT_MAX, "default": 0},
         },
         "bbox": {
             "name": "bbox",
@@ -38,7 +60,12 @@ def _parameters() -> dict:
             "style": "form",
             "explode": False,
             "description": "minlon,minlat,maxlon,maxlat in CRS84 degrees",
-            "schema": {"type": "array", "minItems": 4, "maxItems": 4, "items": {"type": "number"}},
+            "schema": {
+                "type": "array",
+                "minItems": 4,
+                "maxItems": 4,
+                "items": {"type": "number", "minimum": -180, "maximum": 180},
+            },
         },
     }
 
@@ -49,7 +76,7 @@ def _filter(column: Column) -> dict:
         "in": "query",
         "required": False,
         "description": f"features whose {column.name} equals this value",
-        "schema": {"type": _SCHEMA_TYPES[column.kind]},
+        "schema": dict(_SCHEMA_TYPES[column.kind]),
     }
 
 
@@ -58,7 +85,7 @@ def _operation(summary: str, parameters: list, content: dict) -> dict:
         "get": {
             "summary": summary,
             "parameters": parameters,
-            "responses": {"200": {"description": summary, "content": content}},
+            "responses": {"200": {"description": summary, "content": content}, **_ERRORS},
         }
     }
 

@@ -17,6 +17,8 @@ from django.views.decorators.http import require_safe
 
 from geo.errors import BadRequest, NotFound
 from geo.http import json_response
+from geo.params import BIGINT_MAX, INT4_MAX, date_parse, int_parse
+from geo.ratelimits import ogc_page_is_large, rate_limited
 from layers.io.columns import LayerColumns
 from layers.lookup_views import CONTACTS_PERMISSION
 from layers.ogc.openapi import openapi_document
@@ -126,7 +128,7 @@ class ItemsQuery:
     limit: int
     offset: int
     bbox: BBox | None
-    filters: dict[str, str]
+    filters: dict[str, object]  # typed as the column: int, datetime.date or str
 
     @classmethod
     def parse(cls, params, spec: LayerColumns) -> "ItemsQuery":
@@ -142,26 +144,32 @@ class ItemsQuery:
             raise BadRequest("f: only json (GeoJSON) is served")
         if params.get("bbox-crs", CRS84) != CRS84:
             raise BadRequest(f"bbox-crs: only {CRS84} (lon/lat degrees) is supported")
+        # A limit above the maximum is cut to it (OGC API Features, /req/core/query-param-limit).
         limit = min(
-            _int_param(params, "limit", settings.GRIDATLAS_OGC_DEFAULT_LIMIT_FEATURES, low=1),
+            int_parse(
+                params.get("limit"),
+                name="limit",
+                low=1,
+                high=BIGINT_MAX,
+                default=settings.GRIDATLAS_OGC_DEFAULT_LIMIT_FEATURES,
+            ),
             settings.GRIDATLAS_OGC_MAX_LIMIT_FEATURES,
         )
+        offset = int_parse(params.get("offset"), name="offset", low=0, high=BIGINT_MAX, default=0)
         bbox = BBox.parse(params["bbox"]) if params.get("bbox") else None
-        filters = {k: params[k] for k in params if k in names}
-        return cls(limit, _int_param(params, "offset", 0, low=0), bbox, filters)
+        filters = {k: _filter(spec, k, params[k]) for k in params if k in names}
+        return cls(limit, offset, bbox, filters)
 
 
-def _int_param(params, name: str, default: int, *, low: int) -> int:
-    raw = params.get(name)
-    if raw in (None, ""):
-        return default
-    try:
-        value = int(raw)
-    except ValueError:
-        value = low - 1
-    if value < low:
-        raise BadRequest(f"{name}={raw!r}: give a whole number ≥ {low}")
-    return value
+def _filter(spec: LayerColumns, name: str, raw: str):
+    """A property filter's value typed as its column, so PostgreSQL is never handed a date
+    that is no date or a number beyond its integer column."""
+    kind = spec.column(name).kind
+    if kind == "int":
+        return int_parse(raw, name=name, low=-INT4_MAX - 1, high=INT4_MAX)
+    if kind == "date":
+        return date_parse(raw, name=name)
+    return raw
 
 
 def _page_links(request, spec: LayerColumns, query: ItemsQuery, returned: int, matched: int):
@@ -184,6 +192,7 @@ def _page_links(request, spec: LayerColumns, query: ItemsQuery, returned: int, m
     return links
 
 
+@rate_limited("files", when=ogc_page_is_large)
 @require_safe
 def items(request, collection_id: str):
     spec = _spec(request, collection_id)
@@ -204,8 +213,10 @@ def items(request, collection_id: str):
 @require_safe
 def item(request, collection_id: str, feature_id: str):
     spec = _spec(request, collection_id)
-    if not feature_id.isdigit():
-        raise NotFound(f"no feature {feature_id!r} in {collection_id}: ids are whole numbers")
+    # Ids are primary keys: ASCII digits within bigint (isdigit() alone lets "²" through).
+    digits = feature_id.isascii() and feature_id.isdigit() and len(feature_id) <= 19
+    if not (digits and int(feature_id) <= BIGINT_MAX):
+        raise NotFound(f"no feature {feature_id[:40]!r} in {collection_id}: ids are whole numbers")
     page = layer_page(spec=spec, pk=int(feature_id), limit=1)
     if not page.features:
         raise NotFound(f"no feature {feature_id} in {collection_id}")

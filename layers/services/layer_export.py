@@ -35,6 +35,7 @@ import shapely
 
 from geo.chinese_crs import CRS_ALIASES, gcj02_from_wgs84_many
 from geo.errors import BadRequest
+from geo.spreadsheet import csv_cell, text_is_formula_like
 from geo.srid import CGCS2000_SRID, STORAGE_SRID
 from layers.io.columns import LAYERS
 from layers.selectors.layer_rows import Scope, layer_frame
@@ -87,7 +88,8 @@ class ExportCrs:
 
 
 def _gk_epsg(key: str) -> int | None:
-    if key.isdigit() and GK_EPSG_MIN <= int(key) <= GK_EPSG_MAX:
+    # isascii(): "²".isdigit() is True and int("²") an error.
+    if key.isascii() and key.isdigit() and GK_EPSG_MIN <= int(key) <= GK_EPSG_MAX:
         return int(key)
     match = re.fullmatch(r"gk([36]):(\d{2,3})", key)
     if not match:
@@ -207,6 +209,18 @@ def _write_shapefile(frame: gpd.GeoDataFrame, target: Path, layer: str) -> None:
                 zf.write(part, part.name)
 
 
+def _csv_safe(frame: pd.DataFrame) -> pd.DataFrame:
+    """Text columns with formula-like cells prefixed by ' (geo.spreadsheet); numbers as they
+    are."""
+    text = frame.select_dtypes(include=["object", "string"]).columns
+    risky = [c for c in text if frame[c].map(_formula_like).any()]
+    return frame.assign(**{c: frame[c].map(csv_cell) for c in risky}) if risky else frame
+
+
+def _formula_like(value) -> bool:
+    return isinstance(value, str) and text_is_formula_like(value)
+
+
 def _write(frame, request: ExportRequest, target: Path) -> None:
     key, layer, crs = request.fmt.key, request.layer, request.crs
     geometric = isinstance(frame, gpd.GeoDataFrame)
@@ -216,8 +230,10 @@ def _write(frame, request: ExportRequest, target: Path) -> None:
         _write_shapefile(frame, target, layer)
     elif key == "csv":
         # UTF-8 with a byte-order mark: Excel opens Chinese text correctly only with it.
-        frame.to_csv(target, index=False, encoding="utf-8-sig")
+        _csv_safe(frame).to_csv(target, index=False, encoding="utf-8-sig")
     elif key == "xlsx":
+        # GDAL writes every text field as a shared-string cell, never a formula: no escape
+        # (tests/test_output_escaping.py holds it to that).
         pyogrio.write_dataframe(frame, target, driver="XLSX", layer=layer)
     elif key == "kml":
         name_field = "name" if "name" in frame.columns else LAYERS[layer].columns[0].name

@@ -2,6 +2,14 @@
 and write it in one transaction (all or nothing), updating the features already there by their
 natural key so that re-importing a file is idempotent.
 
+Who may import what is asked here, not by the callers (layers.permissions.import_authorise), so
+the upload page, the command line (user=SYSTEM) and any later writer pass the same gate: a
+planner's file must keep to their streets row by row (_scope_check), else nothing is written and
+the report tells nothing of the features it touched elsewhere.
+
+Imports of one layer run one at a time: the transaction first takes a PostgreSQL advisory lock
+on the layer, so two imports of the same file never both insert a row neither saw.
+
 The report comes first: nothing is written while it holds an error. A dry run writes inside the
 transaction only to learn what would be created and updated and what the boundary rules would
 say, then rolls back.
@@ -16,7 +24,8 @@ import pandas as pd
 import pghistory
 from django.apps import apps
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
+from psycopg import sql
 
 from geo.codes import LEVELS
 from geo.errors import BadRequest
@@ -27,12 +36,14 @@ from layers.io.fieldmap import columns_resolve
 from layers.io.readers import Source, source_read
 from layers.io.validate import (
     CODE_LEVELS,
+    MAX_LISTED_ISSUES,
     ImportReport,
     codes_check,
     geometries_check,
     geometries_shaped,
     values_clean,
 )
+from layers.permissions import SYSTEM, ImportScope, import_authorise
 from layers.rules import boundary_violations
 
 Progress = Callable[[str, int, int], None] | None
@@ -47,6 +58,9 @@ BOUNDARY_LEVELS = {
 }
 CHECKED_RULES = ("outside_parent", "overlap", "gap", "code_parent")
 WARNING_RULES = {"gap"}
+# pg_advisory_xact_lock(namespace, hashtext(layer)): the first key keeps our locks apart from
+# any other user of advisory locks in the same database ("GA" in ASCII).
+IMPORT_LOCK_NAMESPACE = 0x4741
 
 
 def layer_spec(layer: str) -> LayerColumns:
@@ -64,17 +78,20 @@ def layer_import(
     field_map: dict[str, str] | None = None,
     dry_run: bool = True,
     make_valid: bool = False,
-    user=None,
+    user=SYSTEM,
     source_name: str | None = None,
     progress: Progress = None,
 ) -> ImportReport:
     """Validate `path` as `layer` and, unless `dry_run` or the report has errors, write it.
 
     Geometries are stored in STORAGE_SRID; `crs` overrides what the file declares ("EPSG:4547",
-    "gcj02", "bd09", …). Raises BadRequest when the file cannot be read at all; everything else
-    is an issue in the returned report.
+    "gcj02", "bd09", …). `user`: who imports — request.user from the web, SYSTEM (every street)
+    from the command line; None or an anonymous user is refused. Raises Forbidden when the user
+    may not import this layer at all (before the file is read), BadRequest when the file cannot
+    be read; everything else is an issue in the returned report.
     """
     spec = layer_spec(layer)
+    scope = import_authorise(user=user, layer=layer)
     model = apps.get_model(spec.model)
     report = ImportReport(layer=layer, source=source_name or Path(path).name, dry_run=dry_run)
     src = source_read(path=Path(path), encoding=encoding)
@@ -98,7 +115,8 @@ def layer_import(
     if user is not None and getattr(user, "pk", None):
         context["user"] = user.pk
     with transaction.atomic(), pghistory.context(**context):
-        _write(plan=plan, rows=rows, frame=frame, report=report, progress=progress)
+        _layer_lock(layer)
+        _write(plan=plan, rows=rows, frame=frame, report=report, progress=progress, scope=scope)
         if report.errors or dry_run:
             transaction.set_rollback(True)
         else:
@@ -256,8 +274,21 @@ def _blank(value) -> bool:
     return value is None or (isinstance(value, float) and np.isnan(value))
 
 
-def _write(*, plan, rows, frame, report: ImportReport, progress: Progress) -> None:
+def _layer_lock(layer: str) -> None:
+    """Serialise imports of `layer` until this transaction ends (dry runs too, so their counts
+    are those a write would give)."""
+    with connection.cursor() as cur:
+        cur.execute(
+            "SELECT pg_advisory_xact_lock(%s, hashtext(%s))", [IMPORT_LOCK_NAMESPACE, layer]
+        )
+
+
+def _write(
+    *, plan, rows, frame, report: ImportReport, progress: Progress, scope: ImportScope
+) -> None:
     writer.staging_fill(plan=plan, rows=rows, progress=progress)
+    if not _scope_check(plan=plan, frame=frame, scope=scope, report=report):
+        return
     for row, column, value, table in writer.unmatched(plan=plan):
         what = table.removeprefix("layers_")
         report.add(
@@ -286,6 +317,107 @@ def _write(*, plan, rows, frame, report: ImportReport, progress: Progress) -> No
     _progress(progress, "write", len(rows), len(rows))
     if level:
         _new_violations(before, scope, frame, plan.spec, report)
+
+
+# The streets a stored feature of each table lies in (alias t), for rows an import would
+# replace: its old location counts as much as its new one. Coded tables: the code's first 9
+# digits (a code names its ancestry). Points also where they lie (covers: a point on a shared
+# edge is in both streets).
+STORED_STREETS = {
+    "layers_community": "SELECT left(t.code, 9)",
+    "layers_grid": "SELECT left(t.code, 9)",
+    "layers_microgrid": "SELECT left(t.code, 9)",
+    "layers_xiaoqu": "SELECT left(t.code, 9)",
+    "layers_building": "SELECT left(t.code, 9)",
+    "layers_address": (
+        "SELECT left(b.code, 9) FROM layers_building b WHERE b.id = t.building_id "
+        "UNION ALL SELECT st.code FROM layers_street st WHERE ST_Covers(st.geom, t.geom)"
+    ),
+    "layers_servicestation": (
+        "SELECT st.code FROM layers_street st WHERE st.id = t.street_id "
+        "UNION ALL SELECT st.code FROM layers_street st WHERE ST_Covers(st.geom, t.geom)"
+    ),
+    "layers_pairing": "SELECT left(c.code, 9) FROM layers_community c WHERE c.id = t.community_id",
+    "layers_worker": (
+        "SELECT left(u.code, 9) FROM (SELECT code FROM layers_grid WHERE id = t.grid_id "
+        "UNION ALL SELECT code FROM layers_microgrid WHERE id = t.micro_grid_id "
+        "UNION ALL SELECT code FROM layers_building WHERE id = t.building_id) u"
+    ),
+}
+
+
+def _rows_streets(plan: writer.Plan) -> list[tuple[int, str]]:
+    """(row, street code) for every street each staged row touches: the codes it carries (its
+    own and its parents'), where a point lies, and the stored feature it would replace."""
+    staging = sql.Identifier(writer.STAGING)
+    coded = [c for c in ("code",) if c in plan.direct]
+    coded += [fk.column for fk in plan.fks if fk.lookup == "code"]
+    parts = [
+        sql.SQL("SELECT s._row, left(s.{c}, 9) FROM {s} s WHERE s.{c} IS NOT NULL").format(
+            c=sql.Identifier(c), s=staging
+        )
+        for c in coded
+    ]
+    if plan.spec.geometry == "point":
+        parts.append(
+            sql.SQL(
+                "SELECT s._row, st.code FROM {s} s JOIN layers_street st "
+                "ON ST_Covers(st.geom, s.geom) WHERE s.geom IS NOT NULL"
+            ).format(s=staging)
+        )
+    stored = STORED_STREETS.get(plan.table)
+    if stored:
+        parts.append(
+            sql.SQL(
+                "SELECT s._row, x.street FROM {s} s JOIN {t} t ON {m} "
+                "CROSS JOIN LATERAL ({stored}) x(street)"
+            ).format(
+                s=staging,
+                t=sql.Identifier(plan.table),
+                m=writer._key_match(plan),
+                stored=sql.SQL(stored),
+            )
+        )
+    if not parts:
+        return []
+    with connection.cursor() as cur:
+        cur.execute(sql.SQL(" UNION ").join(parts).as_string(connection.connection))
+        return cur.fetchall()
+
+
+def _scope_check(*, plan, frame, scope: ImportScope, report: ImportReport) -> bool:
+    """Every row inside the user's streets, or the whole file is refused (an error per row,
+    naming only the row and its key from the file: nothing of the street it reached)."""
+    if scope.streets is None:
+        return True
+    touched: dict[int, set] = {}
+    for row, street in _rows_streets(plan):
+        touched.setdefault(int(row), set()).add(street)
+    outside = [
+        i
+        for i, row in enumerate(frame["_row"].tolist())
+        if not touched.get(int(row)) or not touched[int(row)] <= scope.streets
+    ]
+    if not outside:
+        return True
+    yours = ", ".join(sorted(scope.streets))
+    report.add(
+        None,
+        "",
+        "outside_your_streets",
+        f"{len(outside)} row(s) reach outside the streets assigned to you ({yours}): the file "
+        "is refused whole and nothing was compared or written",
+        repair="remove those rows, or ask an administrator to import them",
+    )
+    for i in outside[:MAX_LISTED_ISSUES]:
+        report.add(
+            frame["_row"].iat[i],
+            _key(frame, plan.spec, i),
+            "outside_your_streets",
+            "not in a street assigned to you (by its codes, where it lies, or the feature it "
+            "would replace)",
+        )
+    return False
 
 
 def _row_key(frame, spec, row: int) -> str:

@@ -3,8 +3,9 @@ layout_apply) are applied, the rules checked in the same transaction, and a new 
 revision records it with a snapshot of every grid — or nothing happens.
 
 - Who may write: the planner permission AND the community's street assigned to the user
-  (PlannerStreet); staff and superusers with the permission may edit everything. Checked here
-  only (layout_authorise), for commits, drafts, publishes and reverts alike.
+  (PlannerStreet); staff and superusers with the permission may edit everything. The rule is
+  layers.permissions' (the same as imports and the admin); layout_authorise asks it for
+  commits, drafts, publishes, reverts and cuts alike.
 - A commit names the revision it was based on; if another was published since, it is refused
   with what changed (409), never merged silently.
 - Structural rules (gap, overlap, outside parent, split building, codes) must pass; grids out of
@@ -27,11 +28,16 @@ from django.db import connection, transaction
 
 from geo.errors import BadRequest, Conflict, Forbidden, NotFound, RuleViolation
 from geo.sql import sql_text
-from layers.models import Community, LayoutRevision, Parcel, PlannerStreet
+from layers.models import Community, LayoutRevision, Parcel
+from layers.permissions import (
+    is_planner,
+    is_signed_in,
+    is_system,
+    may_write_feature,
+)
 from layers.rules import boundary_violations
 from layers.services.layout_apply import NewUnit, ParcelMove, layout_apply
 
-EDIT_PERMISSION = "layers.change_parcel"
 BAND_RULE = "load_band"
 BASELINE_DATE = datetime.date(1, 1, 1)
 SQL_DIR = Path(__file__).resolve().parent / "sql"
@@ -41,6 +47,7 @@ __all__ = [
     "NewUnit",
     "ParcelMove",
     "layout_assignment",
+    "community_authorise",
     "layout_authorise",
     "layout_commit",
     "layout_editable",
@@ -57,19 +64,30 @@ def layout_editable(*, user, community: Community) -> bool:
 
 
 def layout_authorise(*, user, community: Community) -> None:
-    """Raise Forbidden unless `user` may change the layout of `community`."""
-    if user is None or not user.is_authenticated:
+    """Raise Forbidden unless `user` may change the layout of `community` (the one permission
+    model, layers.permissions: planner of its street, or staff with the permission)."""
+    if not (is_system(user) or is_signed_in(user)):
         raise Forbidden("sign in to edit layouts")
-    if not user.has_perm(EDIT_PERMISSION):
+    if not (is_system(user) or is_planner(user)):
         raise Forbidden("editing layouts needs the planner permission (layers.change_parcel)")
-    if user.is_superuser or user.is_staff:
-        return
-    if not PlannerStreet.objects.filter(user=user, street_id=community.street_id).exists():
+    if not may_write_feature(user, community):
         street = community.street
         raise Forbidden(
             f"street {street.name} ({street.code}) is not assigned to you: ask an administrator "
             "to assign it, or only read this layout"
         )
+
+
+def community_authorise(*, user, community_code: str) -> Community:
+    """The community, once `user` may change its layout (layout_authorise); anonymous users are
+    refused before the code is even looked up."""
+    if not (is_system(user) or is_signed_in(user)):
+        raise Forbidden("sign in to edit layouts")
+    community = Community.objects.select_related("street").filter(code=community_code).first()
+    if community is None:
+        raise NotFound(f"no community with code {community_code}")
+    layout_authorise(user=user, community=community)
+    return community
 
 
 def layout_assignment(*, community: Community) -> dict[str, list]:
@@ -85,11 +103,13 @@ def layout_revision_current(*, community: Community) -> int:
     return latest or 0
 
 
-def _stale(community: Community, base_revision: int, current: int) -> Conflict:
+def _stale(community: Community, base_revision: int, current: int, user) -> Conflict:
+    # Who published is told to signed-in users only (planners' names are not public).
+    fields = ["number", "created_at", "effective_date", "changed_parcels"]
+    if is_signed_in(user) and not is_system(user):
+        fields.insert(1, "author__username")
     since = list(
-        community.revisions.filter(number__gt=base_revision)
-        .order_by("number")
-        .values("number", "author__username", "created_at", "effective_date", "changed_parcels")
+        community.revisions.filter(number__gt=base_revision).order_by("number").values(*fields)
     )
     return Conflict(
         f"the layout of {community.code} is at revision {current}, not {base_revision}: "
@@ -119,7 +139,7 @@ def revision_record(
     revision = LayoutRevision.objects.create(
         community=community,
         number=number,
-        author=user if user is not None and user.is_authenticated else None,
+        author=user if is_signed_in(user) and not is_system(user) else None,
         effective_date=effective_date,
         reason=reason,
         assignment=layout_assignment(community=community),
@@ -169,7 +189,7 @@ def layout_commit(
             raise BadRequest("nothing to commit: give at least one parcel move")
         current = layout_revision_current(community=community)
         if base_revision != current:
-            raise _stale(community, base_revision, current)
+            raise _stale(community, base_revision, current, user)
         context = {
             "action": "layout_publish",
             "community": community.code,

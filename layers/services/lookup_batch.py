@@ -19,6 +19,8 @@ from django.utils.translation import gettext as _
 
 from geo.chinese_crs import to_wgs84_many
 from geo.errors import BadRequest
+from geo.spreadsheet import csv_row, csv_text_read, xlsx_row
+from layers.io.archive_guard import csv_records, xlsx_table
 from layers.selectors.address_search import address_candidates
 from layers.selectors.batch_points import point_columns
 
@@ -81,11 +83,14 @@ def table_read(*, data: bytes, filename: str) -> Table:
     if not data.strip():
         raise BadRequest(f"{filename} is empty")
     if fmt == "xlsx":
-        header, rows = xlsx_rows(data, filename)
+        limit = settings.GRIDATLAS_BATCH_MAX_ROWS
+        header, rows = xlsx_table(source=data, name=filename, max_rows=limit)
         encoding = "utf-8-sig"
     else:
         text, encoding = csv_decode(data, filename)
-        records = list(csv.reader(io.StringIO(text)))
+        # Counted while parsed: a file over the cap stops at its first row past it.
+        capped = csv_records(text=text, name=filename, max_rows=settings.GRIDATLAS_BATCH_MAX_ROWS)
+        records = [[csv_text_read(c) for c in r] for r in capped]
         header, rows = records[0], records[1:]
     header = [h.strip() for h in header]
     rows = [r for r in rows if any(c.strip() for c in r)]
@@ -122,14 +127,14 @@ def table_write(table: Table) -> bytes:
 
         book = Workbook(write_only=True)
         sheet = book.create_sheet("lookup")
-        sheet.append(table.header)
-        for row in table.rows:
-            sheet.append(row)
+        for row in [table.header, *table.rows]:
+            sheet.append(xlsx_row(sheet, row))  # names as text cells, never formulas
         out = io.BytesIO()
         book.save(out)
         return out.getvalue()
     text = io.StringIO()
-    csv.writer(text).writerows([table.header, *table.rows])
+    # A formula-like cell gets a leading ' (geo.spreadsheet); table_read takes it off again.
+    csv.writer(text).writerows(csv_row(r) for r in [table.header, *table.rows])
     try:
         return text.getvalue().encode(table.encoding)
     except UnicodeEncodeError:

@@ -1,16 +1,20 @@
-"""The offline report map: one HTML file (folium/Leaflet) of station coverage that opens on a
+"""The offline report map: one HTML file (Leaflet) of station coverage that opens on a
 government intranet with no internet — Leaflet is inlined from the vendored copy, there is no
 base-map tile layer, and nothing else is fetched.
 
 It shows communities coloured by the share of households within walking distance of a station,
 the stations, and the largest uncovered buildings.
+
+Names come from the database and anyone with an editor account can type them, so none is ever
+written into JavaScript source or an HTML string: the data is one JSON document in a
+`<script type="application/json">` (with `<`, `>`, `&`, U+2028/9 escaped, so no name can close
+the element), and the page's own script shows names with `textContent` only (a station named
+`${alert(1)}驿站` or `</script>` is just text).
 """
 
 import json
-import re
 from pathlib import Path
 
-import folium
 import numpy as np
 from django.conf import settings
 from django.db import connection
@@ -88,17 +92,101 @@ def _legend(distance_m: float) -> str:
     )
 
 
-def _inline_leaflet(html: str) -> str:
-    """Swap the placeholder links for the vendored files' contents."""
+# The page's script: static (no data in it), reads the JSON, builds tooltips as DOM nodes (a
+# string tooltip would go through Leaflet's innerHTML).
+PAGE_JS = """
+(function () {
+  "use strict";
+  var data = JSON.parse(document.getElementById("ga-report-data").textContent);
+  var map = L.map("map", { center: data.centre, zoom: 12 });
+  window.gridatlasReportMap = map; // for tests and a curious reader's console
+  L.control.scale().addTo(map);
+  function text(value) {
+    var span = document.createElement("span");
+    span.textContent = value;
+    return span;
+  }
+  function table(labels, values) {
+    var box = document.createElement("table");
+    labels.forEach(function (label, i) {
+      var tr = box.insertRow(), th = document.createElement("th");
+      th.textContent = label;
+      th.style.textAlign = "left";
+      th.style.paddingRight = "8px";
+      tr.appendChild(th);
+      tr.insertCell().textContent = values[i];
+    });
+    return box;
+  }
+  L.geoJSON(data.communities, {
+    style: function (f) {
+      return { fillColor: f.properties.colour, color: "#555555", weight: 1, fillOpacity: 0.6 };
+    },
+    onEachFeature: function (f, layer) {
+      layer.bindTooltip(function () {
+        return table(data.community_labels, data.community_fields.map(function (k) {
+          return f.properties[k];
+        }));
+      }, { sticky: true });
+    }
+  }).addTo(map);
+  data.buildings.forEach(function (b) {
+    L.circleMarker([b[0], b[1]], {
+      radius: b[2], color: "#6a3d9a", weight: 0, fill: true, fillOpacity: 0.7
+    }).bindTooltip(function () { return text(b[3]); }).addTo(map);
+  });
+  data.stations.forEach(function (s) {
+    L.circleMarker([s[0], s[1]], {
+      radius: 5, color: "#ffffff", weight: 1.5, fill: true, fillColor: "#e31a1c", fillOpacity: 1
+    }).bindTooltip(function () { return text(s[2]); }).addTo(map);
+  });
+  if (data.bounds) map.fitBounds(data.bounds);
+})();
+"""
+PAGE_CSS = (
+    "html,body{width:100%;height:100%;margin:0;padding:0}"
+    "#map{position:absolute;top:0;bottom:0;right:0;left:0}"
+)
+COMMUNITY_TOOLTIP = (  # (property, label)
+    ("name", "社区"),
+    ("street", "街道"),
+    ("households", "户数"),
+    ("uncovered", "未覆盖户数"),
+    ("covered", "覆盖率"),
+)
+# What must not appear raw inside a <script> element, as JSON escapes (valid in JSON strings).
+_SCRIPT_ESCAPES = {
+    ord("<"): "\\u003c",
+    ord(">"): "\\u003e",
+    ord("&"): "\\u0026",
+    0x2028: "\\u2028",
+    0x2029: "\\u2029",
+}
+
+
+def script_json(data) -> str:
+    """`data` as JSON that is safe as the text of a <script> element: nothing in it can end the
+    element or open a comment, whatever the strings hold."""
+    return json.dumps(data, ensure_ascii=False, allow_nan=False).translate(_SCRIPT_ESCAPES)
+
+
+def _page(data: dict, legend: str) -> str:
+    """The whole document: Leaflet inlined, the data as JSON, the static page script."""
     js = (VENDOR / "leaflet.js").read_text(encoding="utf-8")
     css = (VENDOR / "leaflet.css").read_text(encoding="utf-8")
-    html = re.sub(
-        r'<script src="gridatlas-leaflet\.js"></script>', lambda _: f"<script>{js}</script>", html
-    )
-    return re.sub(
-        r'<link rel="stylesheet" href="gridatlas-leaflet\.css"\s*/?>',
-        lambda _: f"<style>{css}</style>",
-        html,
+    return "".join(
+        [
+            '<!DOCTYPE html>\n<html lang="zh-CN">\n<head>\n<meta charset="utf-8">\n',
+            '<meta name="viewport" content="width=device-width, initial-scale=1">\n',
+            "<title>党群服务阵地覆盖</title>\n",
+            f"<style>{css}</style>\n<style>{PAGE_CSS}</style>\n</head>\n<body>\n",
+            '<div id="map"></div>\n',
+            legend,
+            '\n<script type="application/json" id="ga-report-data">',
+            script_json(data),
+            "</script>\n",
+            f"<script>{js}</script>\n<script>{PAGE_JS}</script>\n</body>\n</html>\n",
+        ]
     )
 
 
@@ -113,53 +201,30 @@ def report_map_html(*, distance_m: float, mode: str = "straight", max_buildings:
             int(cov.households[mask].sum()),
         )
     centre = [float(np.mean(cov.lat)), float(np.mean(cov.lon))] if len(cov.lat) else [30.59, 114.3]
-    fmap = folium.Map(location=centre, zoom_start=12, tiles=None, control_scale=True)
-    # Only Leaflet: no jQuery, Bootstrap or icon fonts (their CDN links are what folium adds).
-    fmap.default_js = [("leaflet", "gridatlas-leaflet.js")]
-    fmap.default_css = [("leaflet_css", "gridatlas-leaflet.css")]
-    folium.GeoJson(
-        _communities(shares),
-        name="社区覆盖",
-        style_function=lambda f: {
-            "fillColor": f["properties"]["colour"],
-            "color": "#555555",
-            "weight": 1,
-            "fillOpacity": 0.6,
-        },
-        tooltip=folium.GeoJsonTooltip(
-            fields=["name", "street", "households", "uncovered", "covered"],
-            aliases=["社区", "街道", "户数", "未覆盖户数", "覆盖率"],
-        ),
-    ).add_to(fmap)
     uncovered = np.flatnonzero(~cov.covered)
     biggest = uncovered[np.argsort(-cov.households[uncovered], kind="stable")[:max_buildings]]
-    for i in biggest:
-        folium.CircleMarker(
-            [float(cov.lat[i]), float(cov.lon[i])],
-            radius=2 + min(6.0, float(cov.households[i]) / 40),
-            color="#6a3d9a",
-            weight=0,
-            fill=True,
-            fill_opacity=0.7,
-            tooltip=f"{int(cov.households[i])} 户，距最近阵地 {cov.distance_m[i]:,.0f} 米",
-        ).add_to(fmap)
-    for name, _level, lat, lon in _stations():
-        folium.CircleMarker(
-            [lat, lon],
-            radius=5,
-            color="#ffffff",
-            weight=1.5,
-            fill=True,
-            fill_color="#e31a1c",
-            fill_opacity=1,
-            tooltip=name,
-        ).add_to(fmap)
-    fmap.get_root().html.add_child(folium.Element(_legend(distance_m)))
+    buildings = [
+        [
+            float(cov.lat[i]),
+            float(cov.lon[i]),
+            2 + min(6.0, float(cov.households[i]) / 40),
+            f"{int(cov.households[i])} 户，距最近阵地 {cov.distance_m[i]:,.0f} 米",
+        ]
+        for i in biggest
+    ]
+    bounds = None
     if len(cov.lat):
-        fmap.fit_bounds(
-            [
-                [float(cov.lat.min()), float(cov.lon.min())],
-                [float(cov.lat.max()), float(cov.lon.max())],
-            ]
-        )
-    return _inline_leaflet(fmap.get_root().render())
+        bounds = [
+            [float(cov.lat.min()), float(cov.lon.min())],
+            [float(cov.lat.max()), float(cov.lon.max())],
+        ]
+    data = {
+        "centre": centre,
+        "bounds": bounds,
+        "communities": _communities(shares),
+        "community_fields": [field for field, _label in COMMUNITY_TOOLTIP],
+        "community_labels": [label for _field, label in COMMUNITY_TOOLTIP],
+        "buildings": buildings,
+        "stations": [[lat, lon, name] for name, _level, lat, lon in _stations()],
+    }
+    return _page(data, _legend(distance_m))

@@ -112,4 +112,23 @@
     }
 
     window.GridAtlasMap = {create: create};
+
+    // Each widget's options come as a JSON block (layers/widgets/offline_map.html): the page's
+    // Content-Security-Policy runs no inline script. GeoDjango's global (geodjango_<field>) is
+    // kept for scripts and tests that reach the widget.
+    function createAll() {
+        document.querySelectorAll('script.ga-map-options').forEach(function (node) {
+            if (node.dataset.done) {
+                return;
+            }
+            node.dataset.done = '1';
+            const spec = JSON.parse(node.textContent);
+            window[spec.module] = create(spec.options, spec.extra);
+        });
+    }
+    if (document.readyState === 'loading') {
+        document.addEventListener('DOMContentLoaded', createAll);
+    } else {
+        createAll();
+    }
 }());

@@ -11,7 +11,7 @@ from layers.services.report_map import report_map_html
 
 class Command(BaseCommand):
     help = (
-        "Write a self-contained HTML map (folium/Leaflet, inlined: opens with no internet) of "
+        "Write a self-contained HTML map (Leaflet, inlined: opens with no internet) of "
         "the communities coloured by station coverage, the stations and the uncovered buildings."
     )
 

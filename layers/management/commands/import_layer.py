@@ -7,6 +7,7 @@ from django.core.management.base import BaseCommand, CommandError
 from geo.errors import BadRequest
 from layers.io.columns import LAYERS
 from layers.io.fieldmap import field_map_parse
+from layers.permissions import SYSTEM
 from layers.services.layer_import import layer_import
 
 
@@ -54,10 +55,11 @@ class Command(BaseCommand):
                 path=file,
                 crs=crs,
                 encoding=encoding,
-                field_map=field_map_parse(field_map),
+                field_map=field_map_parse(field_map, allow_path=True),
                 dry_run=dry_run,
                 make_valid=make_valid,
                 progress=bar.update,
+                user=SYSTEM,  # the operator at the command line may import everything
             )
         except BadRequest as exc:
             raise CommandError(exc.message) from None

@@ -1,0 +1,274 @@
+"""The job queue: long work runs in a worker process beside gunicorn, never in a web request.
+
+The queue is procrastinate on the project's own PostgreSQL (no new server): a view defers a task
+in its own transaction, so a request that fails queues nothing, and `manage.py procrastinate
+worker` runs the tasks (`make run` starts one beside gunicorn; docker-compose has a `worker`
+service). A `Job` row (layers/models/jobs.py) is what the user sees of a task: status, progress,
+error and result file, readable only by its owner and staff.
+
+One module in the `layers` app, not a `jobs` app of its own: the tasks run the layers' services
+and the Job model needs an app and a migration; the next kinds of job (reports, scheduled layout
+publishes, coverage refresh) add a task and a `Job.Kind` here.
+"""
+
+import datetime
+import logging
+import uuid
+from collections.abc import Callable
+
+from asgiref.sync import sync_to_async
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.db import transaction
+from django.db.models import Q
+from django.urls import reverse
+from django.utils import timezone, translation
+from procrastinate.contrib.django import app
+from procrastinate.contrib.django.models import ProcrastinateJob
+
+from geo.chinese_crs import canonical_crs
+from geo.errors import (
+    BadRequest,
+    Conflict,
+    DomainError,
+    Forbidden,
+    NotFound,
+    SignInRequired,
+    TooManyRequests,
+)
+from layers.models import Job, JobFile
+from layers.services.lookup_batch import FORMATS, batch_lookup, table_read, table_write
+
+log = logging.getLogger(__name__)
+
+BATCH_LOOKUP_PERMISSION = "layers.batch_lookup"
+CONTENT_TYPES = {
+    "csv": "text/csv",
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+}
+UNMATCHED_LISTED = 1000  # rows listed in a job's summary (the result file has them all)
+
+
+# --- services (writes) ---------------------------------------------------------------------------
+
+
+def batch_lookup_submit(*, user, data: bytes, filename: str, crs: str, language: str) -> Job:
+    """Queue a batch lookup of an uploaded CSV/XLSX for `user`: the Job, its input file and the
+    task, in one transaction. TooManyRequests past GRIDATLAS_BATCH_JOBS_PER_USER_MAX queued or
+    running; the file itself is read by the worker (a bad file fails the job, with the reason)."""
+    suffix = filename.rsplit(".", 1)[-1].lower() if "." in filename else ""
+    if suffix not in FORMATS:
+        raise BadRequest(f"{filename!r}: send a .csv or .xlsx file")
+    crs = canonical_crs(crs)
+    limit = settings.GRIDATLAS_BATCH_JOBS_PER_USER_MAX
+    with transaction.atomic():
+        # The user's row locked: two uploads at once cannot both slip under the limit.
+        get_user_model().objects.select_for_update().filter(pk=user.pk).first()
+        active = Job.objects.filter(
+            owner=user, kind=Job.Kind.BATCH_LOOKUP, status__in=Job.ACTIVE
+        ).count()
+        if active >= limit:
+            raise TooManyRequests(
+                f"you already have {active} batch lookups queued or running (at most {limit} at "
+                "once): wait for one to finish, then upload this file again",
+                limit=limit,
+            )
+        job = Job.objects.create(
+            kind=Job.Kind.BATCH_LOOKUP,
+            owner=user,
+            params={"crs": crs},
+            language=language,
+            input_name=filename,
+        )
+        JobFile.objects.create(
+            job=job,
+            role=JobFile.Role.INPUT,
+            name=filename,
+            content_type=CONTENT_TYPES[suffix],
+            data=data,
+        )
+        job.queue_job_id = batch_lookup_task.defer(job_id=str(job.id))
+        job.save(update_fields=["queue_job_id"])
+    return job
+
+
+def _job_update(job_id: uuid.UUID, **fields) -> None:
+    # One autocommitted UPDATE: a poller sees the progress at once.
+    Job.objects.filter(pk=job_id).update(**fields)
+
+
+def _job_fail(job_id: uuid.UUID, message: str) -> None:
+    _job_update(job_id, status=Job.Status.FAILED, error=message, finished_at=timezone.now())
+
+
+def batch_lookup_run(*, job_id: uuid.UUID) -> None:
+    """Run a queued batch lookup (in the worker): read the input, look every row up reporting
+    progress every GRIDATLAS_JOB_PROGRESS_EVERY_ROWS rows, keep the result file and a summary.
+    A file the lookup refuses fails the job with the reason the synchronous API gave as a 400."""
+    job = Job.objects.filter(pk=job_id, status__in=Job.ACTIVE).first()
+    if job is None:
+        return  # swept, or already run by a retried task
+    _job_update(job.pk, status=Job.Status.RUNNING, started_at=timezone.now(), progress_done=0)
+    try:
+        with translation.override(job.language):
+            result_file, summary, total = _batch_lookup_file(job)
+    except DomainError as exc:
+        _job_fail(job.pk, exc.message)
+        return
+    except Exception:
+        _job_fail(job.pk, f"the lookup failed on the server: tell the administrator job {job.pk}")
+        raise  # the worker logs the traceback and marks its task failed
+    with transaction.atomic():
+        result_file.save()
+        _job_update(
+            job.pk,
+            status=Job.Status.DONE,
+            progress_done=total,
+            summary=summary,
+            finished_at=timezone.now(),
+        )
+
+
+def job_progress_reporter(*, job_id: uuid.UUID) -> Callable[[int], None]:
+    """A `progress(rows_done)` callback that writes the job's progress once every
+    GRIDATLAS_JOB_PROGRESS_EVERY_ROWS rows: often enough for a progress bar, one UPDATE per
+    thousand rows, not per row."""
+    every = max(1, settings.GRIDATLAS_JOB_PROGRESS_EVERY_ROWS)
+    reported = 0
+
+    def progress(done: int) -> None:
+        nonlocal reported
+        if done - reported >= every:
+            reported = done
+            _job_update(job_id, progress_done=done)
+
+    return progress
+
+
+def _batch_lookup_file(job: Job) -> tuple[JobFile, dict, int]:
+    source = JobFile.objects.get(job=job, role=JobFile.Role.INPUT)
+    table = table_read(data=bytes(source.data), filename=source.name)
+    total = len(table.rows)
+    _job_update(job.pk, progress_total=total)
+    progress = job_progress_reporter(job_id=job.pk)
+    result = batch_lookup(table=table, crs=job.params.get("crs", "wgs84"), progress=progress)
+    summary = {
+        "rows": total,
+        "matched": result.matched,
+        "unmatched_count": len(result.unmatched),
+        "unmatched": [{"row": n, "reason": why} for n, why in result.unmatched[:UNMATCHED_LISTED]],
+        "columns_added": result.table.header[len(table.header) :],
+    }
+    stem = source.name.rsplit(".", 1)[0]
+    result_file = JobFile(
+        job=job,
+        role=JobFile.Role.RESULT,
+        name=f"{stem}-lookup.{table.fmt}",
+        content_type=CONTENT_TYPES[table.fmt],
+        data=table_write(result.table),
+    )
+    return result_file, summary, total
+
+
+def job_sweep(*, now: datetime.datetime | None = None) -> dict[str, int]:
+    """Give up jobs whose task can no longer finish them, and delete jobs (with their files)
+    finished more than GRIDATLAS_JOB_KEEP_HOURS ago. Returns {"lost": n, "deleted": n}.
+
+    A task is over when procrastinate says it failed, was cancelled or aborted, or no longer has
+    it; it is lost when its worker has sent no heartbeat for GRIDATLAS_JOB_STALLED_AFTER_S (the
+    worker was killed mid-job). Its Job would otherwise hold one of the user's slots forever."""
+    now = now or timezone.now()
+    heartbeat_after = now - datetime.timedelta(seconds=settings.GRIDATLAS_JOB_STALLED_AFTER_S)
+    alive = ProcrastinateJob.objects.filter(
+        Q(status="todo") | Q(status="doing", worker__last_heartbeat__gte=heartbeat_after)
+    ).values("id")
+    lost = Job.objects.filter(status__in=Job.ACTIVE, created_at__lt=heartbeat_after).exclude(
+        queue_job_id__in=alive
+    )
+    n_lost = lost.update(
+        status=Job.Status.FAILED,
+        error="the job stopped before it finished (its worker was stopped): upload the file again",
+        finished_at=now,
+    )
+    old = now - datetime.timedelta(hours=settings.GRIDATLAS_JOB_KEEP_HOURS)
+    _, deleted = Job.objects.filter(finished_at__lt=old).delete()  # their files with them
+    return {"lost": n_lost, "deleted": deleted.get(Job._meta.label, 0)}
+
+
+# --- selectors (reads) ---------------------------------------------------------------------------
+
+
+def job_for_user(*, job_id: uuid.UUID, user) -> Job:
+    """The job, if `user` started it or is staff; NotFound otherwise (another user's job is not
+    revealed to exist)."""
+    jobs = Job.objects.all() if user.is_staff else Job.objects.filter(owner=user)
+    job = jobs.filter(pk=job_id).first()
+    if job is None:
+        raise NotFound(f"no job {job_id} of yours: it may have been deleted after a day")
+    return job
+
+
+def job_result(*, job: Job) -> JobFile:
+    """The result file of a finished job; Conflict while it runs, with what to do."""
+    if job.status != Job.Status.DONE:
+        hint = job.error if job.status == Job.Status.FAILED else "poll its status until done"
+        raise Conflict(f"job {job.pk} is {job.status}, it has no result: {hint}", status=job.status)
+    return JobFile.objects.get(job=job, role=JobFile.Role.RESULT)
+
+
+# --- the tasks the worker runs (names are kept stable: queued rows refer to them) ----------------
+
+
+@app.task(name="batch_lookup", queue="lookup")
+def batch_lookup_task(*, job_id: str) -> None:
+    batch_lookup_run(job_id=uuid.UUID(job_id))
+
+
+@app.periodic(cron="*/10 * * * *", periodic_id="jobs_sweep")
+@app.task(name="jobs_sweep", queue="maintenance", pass_context=True)
+async def jobs_sweep_task(context, timestamp: int) -> None:
+    counts = await sync_to_async(job_sweep)()
+    if any(counts.values()):
+        log.info("jobs swept: %s", counts)
+    # procrastinate's own rows of finished tasks, kept as long as the Jobs.
+    await context.app.job_manager.delete_old_jobs(
+        nb_hours=settings.GRIDATLAS_JOB_KEEP_HOURS,
+        include_failed=True,
+        include_cancelled=True,
+        include_aborted=True,
+    )
+
+
+# --- the edges the views share -------------------------------------------------------------------
+
+
+def batch_lookup_authorise(*, user) -> None:
+    """SignInRequired (401) for anonymous users, Forbidden (403) without the permission."""
+    if not user.is_authenticated:
+        raise SignInRequired("sign in (/accounts/login/) to run a batch lookup")
+    if not user.has_perm(BATCH_LOOKUP_PERMISSION):
+        raise Forbidden(
+            "batch lookups need the layers.batch_lookup permission: ask an administrator to add "
+            "you to the group “batch lookup (批量查询)”"
+        )
+
+
+def job_as_json(job: Job) -> dict:
+    """A job as GET /api/jobs/{id} answers it (URLs included, so a client only follows them)."""
+    body = {
+        "id": str(job.pk),
+        "kind": job.kind,
+        "status": job.status,
+        "progress": {"done": job.progress_done, "total": job.progress_total},
+        "input_name": job.input_name,
+        "created_at": job.created_at.isoformat(),
+        "started_at": job.started_at.isoformat() if job.started_at else None,
+        "finished_at": job.finished_at.isoformat() if job.finished_at else None,
+        "error": job.error or None,
+        "summary": job.summary,
+        "status_url": reverse("api-job", args=[job.pk]),
+        "result_url": None,
+    }
+    if job.status == Job.Status.DONE:
+        body["result_url"] = reverse("api-job-result", args=[job.pk])
+    return body

@@ -1,0 +1,35 @@
+"""The benchmarks still run: each one's --smoke mode, for a few seconds (bench/README.md).
+No timing is asserted; only that it ran and what it must always see."""
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+from django.core.cache import caches
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.mark.django_db(transaction=True)  # the bench's gunicorn sees only committed rows
+def test_abuse_smoke_healthz_answers_every_time(tmp_path):
+    out = tmp_path / "abuse.json"
+    argv = [sys.executable, str(ROOT / "bench" / "abuse.py"), "--smoke", "--no-build"]
+    argv += ["--db", settings.DATABASES["default"]["NAME"], "--json", str(out)]
+    try:
+        run = subprocess.run(  # noqa: S603 - our own script
+            argv, cwd=ROOT, capture_output=True, text=True, timeout=600
+        )
+    finally:
+        caches["ratelimit"].clear()  # its counters for 127.0.0.1 must not limit later tests
+    assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
+    result = json.loads(out.read_text())
+    for phase in ("baseline", "abuse"):
+        statuses = result[phase]["status"]
+        assert statuses and set(statuses) == {200}, (phase, statuses)
+    answers = result["answers"]
+    assert sum(counts.get("413", 0) for counts in answers.values()) > 0  # oversized: refused
+    assert all(not any(s.startswith("5") for s in counts) for counts in answers.values()), answers
+    assert "PASS  /healthz keeps answering" in run.stdout
