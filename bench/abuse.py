@@ -4,7 +4,7 @@
     .venv/bin/python bench/abuse.py --smoke            # a few seconds: tiny files, short phases
     .venv/bin/python bench/abuse.py --json var/bench/abuse.json
 
-Starts gunicorn as `make run` does (geo/gunicorn.conf.py, 2 sync workers) on a free loopback
+Starts gunicorn as `make run` does (geo/gunicorn.conf.py, 2 threaded workers) on a free loopback
 port against a scratch database holding the small demo city (built on first use), then:
 1. baseline: one client polls /healthz for --seconds with nothing else running;
 2. abuse: the same poll while 10 clients (5 anonymous, 5 signed in) loop for --seconds over

@@ -111,7 +111,7 @@ def other_analyses() -> dict:
         "organisation_report at 500 m": timed(organisation_report, distance_m=500)[0],
         "load_report (all grids)": timed(load_report, listed="all")[0],
         "pairing_report": timed(pairing_report)[0],
-        "city_headline (with coverage at 500 m)": timed(city_headline)[0],
+        "city_headline (with coverage at 500 m)": timed(city_headline, distance_m=500)[0],
     }
 
 

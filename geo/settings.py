@@ -247,6 +247,10 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = env("GRIDATLAS_UPLOAD_MAX_BYTES", 40 * 1024 * 1024
 # Layer import (manage.py import_layer, /import/): from this many rows on, the building totals
 # are derived once for the whole import instead of by the per-statement triggers.
 GRIDATLAS_IMPORT_BULK_MIN_ROWS = env("GRIDATLAS_IMPORT_BULK_MIN_ROWS", 1_000, int)
+# An imported geometry whose every vertex is this close to the stored one's is unchanged and not
+# rewritten: a Gauss-Krüger or GCJ-02 export and back moves vertices by nanometres
+# (layers/io/writer.py). Far below a boundary's tolerance, far above any float drift.
+GRIDATLAS_IMPORT_UNCHANGED_TOLERANCE_M = env("GRIDATLAS_IMPORT_UNCHANGED_TOLERANCE_M", 0.001, float)
 
 # Coverage analyses (layers/analysis): heatmap cell size, how far a building or station may be
 # from the road network to be joined to it, and how many new station sites to propose by default.
@@ -258,6 +262,8 @@ GRIDATLAS_HEATMAP_MAX_CELLS = env("GRIDATLAS_HEATMAP_MAX_CELLS", 4_000_000, int)
 # The analysis API: longest list one JSON answer carries, longest walking distance accepted.
 GRIDATLAS_ANALYSIS_MAX_ROWS = env("GRIDATLAS_ANALYSIS_MAX_ROWS", 10_000, int)
 GRIDATLAS_ANALYSIS_MAX_DISTANCE_M = env("GRIDATLAS_ANALYSIS_MAX_DISTANCE_M", 5_000.0, float)
+# Rows the dashboard lists per gap tab; the tab counts the server's total and says when capped.
+GRIDATLAS_DASHBOARD_LIST_ROWS = env("GRIDATLAS_DASHBOARD_LIST_ROWS", 500, int)
 # ... and the shortest: below a metre no walk is meant (1e-300 m overflowed the siting grid).
 GRIDATLAS_ANALYSIS_MIN_DISTANCE_M = env("GRIDATLAS_ANALYSIS_MIN_DISTANCE_M", 1.0, float)
 

@@ -5,7 +5,9 @@
 left over. Pure Python, no database: `layers.selectors.address_search` matches the parts.
 
 The steps, in order, each one small regex with its reason beside it:
-1. NFKC: full-width digits, letters, ＃ and － become ASCII.
+1. NFKC: full-width digits, letters, ＃ and － become ASCII; traditional characters become
+   simplified (OpenCC t2s), as the register is written: 紫晴小區 → 紫晴小区.
+   Notes in brackets after the building go (3栋（王先生 138…）): they are no part of the place.
 2. Noise: punctuation and spaces go (a gap between two numbers becomes '-': "3 2 501"), and so
    do words that place without naming (附近, 旁边, 对面).
 3. Numerals: Chinese numerals before a marker (十二栋, 三单元, 五零一室) become digits; phase
@@ -13,9 +15,11 @@ The steps, in order, each one small regex with its reason beside it:
 4. Prefixes: province, the configured city, its districts, street offices and communities, as
    often as they repeat (武汉市武汉市江岸区).
 5. Road and door number at the front (丽新街8号, 湖康路二期22号).
-6. The tail of numbers: building, unit, floor and room in their usual spellings (3栋2单元501,
-   3#2-501, 3-2-501).
-7. What is left in between is the compound name; a trailing 二期/东区/北苑 is its phase.
+6. Renumbered buildings (9栋(原5栋): the current number, the old one kept) and ranges
+   (5栋到9栋: both ends, neither taken).
+7. The tail of numbers: building, unit, floor and room in their usual spellings (3栋2单元501,
+   3#2-501, 3-2-501). After a road with no compound, the number is a door (沙云巷20#).
+8. What is left in between is the compound name; a trailing 二期/东区/北苑 is its phase.
 """
 
 import csv
@@ -26,6 +30,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import cn2an
+import opencc
 from django.conf import settings
 
 DIVISIONS_DIR = Path(__file__).resolve().parents[1] / "fixtures" / "divisions"
@@ -64,6 +69,11 @@ class ParsedAddress:
     floor: int | None = None
     room: str | None = None
     rest: tuple[str, ...] = field(default=())  # pieces not understood (street offices too)
+    # Street offices and communities named in the text (后湖街道, 新荣社区): they filter.
+    divisions: tuple[str, ...] = field(default=())
+    old_building: str | None = None  # 9栋(原5栋): "5"; `building` is the current "9"
+    building_range: tuple[str, str] | None = None  # 5栋到9栋: ("5", "9"); `building` is None
+    notes: tuple[str, ...] = field(default=())  # bracketed notes left out (王先生 138…)
 
     @property
     def compound_full(self) -> str | None:
@@ -75,7 +85,25 @@ class ParsedAddress:
     @property
     def is_empty(self) -> bool:
         """Nothing to search with: no place, no compound, no building."""
-        return not (self.road or self.compound_full or self.building or self.unit or self.room)
+        return not (
+            self.road
+            or self.compound_full
+            or self.building
+            or self.building_range
+            or self.unit
+            or self.room
+        )
+
+    @property
+    def names_division_only(self) -> bool:
+        """Only a district, street office or community (江岸区, 花桥社区): answer the division."""
+        return self.is_empty and bool(self.district or self.divisions)
+
+    @property
+    def building_numbers(self) -> tuple[str, ...]:
+        """Every building number the text names: current, old, both ends of a range."""
+        found = (self.building, self.old_building, *(self.building_range or ()))
+        return tuple(dict.fromkeys(n for n in found if n))
 
     def canonical(self) -> str:
         """The parts written back in the style of the stored addresses, for "understood as"."""
@@ -99,7 +127,9 @@ def address_parse(text: str) -> ParsedAddress:
     >>> (p.district, p.road, p.door, p.compound, p.building, p.unit, p.room)
     ('江岸区', '丽新街', 8, '湖晴小区', '3', 2, '501')
     """
-    s = _numerals(_denoise(unicodedata.normalize("NFKC", text).upper()))
+    s, notes = _notes_dropped(_simplified(unicodedata.normalize("NFKC", text).upper()))
+    s = _numerals(_denoise(s))
+    s, old_building, building_range = _renumbered_and_range(s)
     s, district, rest = _strip_prefixes(s)
     normalized = s
     road, door, s = _road_and_door(s)
@@ -108,6 +138,10 @@ def address_parse(text: str) -> ParsedAddress:
     if road is None:
         road, head = _road_without_door(head)
     compound, phase = _compound_and_phase(head)
+    if road and door is None and compound is None and _door_number(tail) is not None:
+        # 沙云巷20# or 沙云巷20: after a road with no compound, a number is the door (门牌),
+        # not building 20 of whichever compound stands on that road.
+        door, slots["building"] = _door_number(tail), None
     return ParsedAddress(
         normalized=normalized,
         district=district,
@@ -116,8 +150,44 @@ def address_parse(text: str) -> ParsedAddress:
         compound=compound,
         phase=phase,
         rest=tuple(rest + tail_rest),
+        divisions=tuple(_division_core(r) for r in rest),
+        old_building=old_building,
+        building_range=building_range,
+        notes=notes,
         **slots,
     )
+
+
+# --- 1. traditional characters and bracketed notes -------------------------------------------
+@functools.cache
+def _t2s() -> opencc.OpenCC:
+    return opencc.OpenCC("t2s")
+
+
+def _simplified(s: str) -> str:
+    # Only text with a character outside ASCII is converted (most queries are plain simplified).
+    return _t2s().convert(s) if not s.isascii() else s
+
+
+_BRACKETED = re.compile(r"[(\[{【〔〖《「『]([^)\]}】〕〗》」』]*)(?:[)\]}】〕〗》」』]|$)")
+# A building already named before the bracket: what follows in brackets is a note about it.
+_BUILDING_BEFORE = re.compile(rf"[0-9{CN_DIGITS}A-Z]+\s*(?:号楼|栋|幢|座|#)")
+_OLD_NUMBER_NOTE = re.compile(r"^\s*(?:原|旧|老|以前)")
+
+
+def _notes_dropped(s: str) -> tuple[str, tuple[str, ...]]:
+    """Bracketed text after the building is a note (a name, a phone): left out, and said.
+    Brackets before it hold the place (【东万城】15栋, 紫晴小区(7栋)); 9栋(原5栋) renumbers."""
+    notes = []
+
+    def drop(m: re.Match) -> str:
+        inside = m.group(1)
+        if _OLD_NUMBER_NOTE.match(inside) or not _BUILDING_BEFORE.search(s[: m.start()]):
+            return m.group(0)
+        notes.append(inside.strip())
+        return " "
+
+    return _BRACKETED.sub(drop, s), tuple(n for n in notes if n)
 
 
 # --- 2. noise -------------------------------------------------------------------------------
@@ -132,6 +202,10 @@ _NOISE_WORDS = re.compile(
 
 
 def _denoise(s: str) -> str:
+    tokens = s.split()
+    if len(tokens) >= 3 and all(len(t) == 1 for t in tokens):
+        # 东 万 城 1 0 栋: a space after every character separates nothing (10栋, not 1-0).
+        s = "".join(tokens)
     s = _DASHES.sub("-", s)
     s = _GAP_BETWEEN_NUMBERS.sub("-", s)  # "3 2 501" keeps its three numbers apart
     s = _ANYTHING_ELSE.sub("", s)  # spaces, punctuation, emoji, quotes, semicolons
@@ -143,7 +217,7 @@ def _denoise(s: str) -> str:
 
 # --- 3. numerals ------------------------------------------------------------------------------
 # Only runs of numerals next to a marker are numbers: 三镇, 九州, 百步亭 are names.
-_CN_BEFORE_MARKER = re.compile(rf"[{CN_DIGITS}]+(?={MARKER}|-)")
+_CN_BEFORE_MARKER = re.compile(rf"[{CN_DIGITS}]+(?={MARKER}|-|到|至)")
 # A room after its unit or building needs no marker: 三栋二单元五零一.
 _CN_AFTER_MARKER = re.compile(rf"(?<=栋|幢|座|元|楼|层|-|#)[{CN_DIGITS}]+(?=$|-)")
 _ARABIC_PHASE = re.compile(r"(\d+)期")
@@ -161,6 +235,43 @@ def _numerals(s: str) -> str:
     s = _CN_AFTER_MARKER.sub(_cn_to_int, s)
     # Phases are written in Chinese in the names (福恒花园二期, 湖康路二期): 2期 → 二期.
     return _ARABIC_PHASE.sub(lambda m: cn2an.an2cn(m.group(1)) + "期", s)
+
+
+# --- renumbering and ranges -------------------------------------------------------------------
+_BUILDING_NUMBER = r"\d+[A-Z]?"
+_BUILDING_MARK = r"(?:号楼|栋|幢|座|#|号)"
+# 原5栋 (old number), with an optional 现 before the current one: 9栋原5栋, 原5栋现9栋.
+_OLD_NUMBER = re.compile(
+    rf"(?:原|旧|老|以前)(?P<old>{_BUILDING_NUMBER}){_BUILDING_MARK}?(?:现|今)?"
+)
+# 5栋到9栋, 5到9栋, 5-9栋 (~ is a dash by now): both ends, the marker after the last.
+_RANGE = re.compile(
+    rf"(?P<first>{_BUILDING_NUMBER}){_BUILDING_MARK}?(?:到|至|-)(?P<last>{_BUILDING_NUMBER})"
+    r"(?:号楼|栋|幢|座|#)"
+)
+
+
+def _renumbered_and_range(s: str) -> tuple[str, str | None, tuple[str, str] | None]:
+    old = None
+    if m := _OLD_NUMBER.search(s):
+        old, s = m.group("old").lstrip("0") or "0", s[: m.start()] + s[m.end() :]
+    m = _RANGE.search(s)
+    if m and _range_plausible(m.group("first"), m.group("last")):
+        ends = (m.group("first").lstrip("0") or "0", m.group("last").lstrip("0") or "0")
+        return s[: m.start()] + s[m.end() :], old, ends
+    return s, old, None
+
+
+def _range_plausible(first: str, last: str) -> bool:
+    # 5-9栋 is a range; 12-3栋 is more likely a block and its building, left to the tail.
+    if first.isdigit() and last.isdigit():
+        return int(first) < int(last)
+    return first != last
+
+
+def _division_core(name: str) -> str:
+    """后湖街道办事处 → 后湖街道, 新荣社区居委会 → 新荣社区: as the divisions are named."""
+    return re.sub(r"村委会$", "村", re.sub(r"(?:办事处|居委会)$", "", name))
 
 
 # --- 4. prefixes ------------------------------------------------------------------------------
@@ -252,6 +363,12 @@ def _split_tail(s: str) -> tuple[str, str]:
     if not m:
         return s, ""
     return s[: m.start()], m.group(0)
+
+
+def _door_number(tail: str) -> int | None:
+    """The number of a tail that is one number with # or 号 or nothing after it (20#, 20号, 20)."""
+    m = re.fullmatch(r"(\d+)(?:#|号)?", tail)
+    return int(m.group(1)) if m else None
 
 
 def _tail_slots(tail: str) -> tuple[dict, list[str]]:

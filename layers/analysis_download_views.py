@@ -11,9 +11,9 @@ from geo.errors import BadRequest
 from geo.http import json_response
 from geo.params import int_parse
 from geo.ratelimits import rate_limited
+from layers.analysis.query import AnalysisQuery
 from layers.analysis.report import report_sheets, sheets_xlsx
 from layers.analysis.siting import CANDIDATE_KINDS, siting_propose
-from layers.analysis_views import AnalysisQuery
 
 SITES_MAX = 50
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"

@@ -14,96 +14,18 @@ Common parameters (each view reads those it needs):
 distance is at most GRIDATLAS_ANALYSIS_MAX_DISTANCE_M (5,000 m).
 """
 
-from dataclasses import asdict, dataclass
+from dataclasses import asdict
 
 from django.views.decorators.http import require_GET
 
-from geo.codes import LEVELS as CODE_LEVELS
-from geo.errors import BadRequest
 from geo.http import json_response
-from geo.params import int_parse, walk_distance_parse
 from geo.ratelimits import coverage_is_network, rate_limited
-from layers.analysis import Area, analysis_area, analysis_max_rows
-from layers.analysis.coverage import (
-    BY,
-    MODES,
-    coverage_report,
-    levels_parse,
-    uncovered_buildings,
-)
+from layers.analysis.coverage import coverage_report, uncovered_buildings
 from layers.analysis.load import LISTS, load_report
 from layers.analysis.organisation import organisation_report
 from layers.analysis.pairing import pairing_report
+from layers.analysis.query import AnalysisQuery, choice_parse
 from layers.analysis.report import city_headline
-
-
-def _distance(raw: str | None) -> float:
-    return walk_distance_parse(raw)
-
-
-def _choice(name: str, raw: str | None, choices: tuple[str, ...], default: str) -> str:
-    value = (raw or "").strip() or default
-    if value not in choices:
-        raise BadRequest(f"{name} must be one of {', '.join(choices)}, not {value!r}")
-    return value
-
-
-def _code(level: str, raw: str | None) -> str | None:
-    if raw is None or not raw.strip():
-        return None
-    digits = CODE_LEVELS[level].digits
-    if not (raw.isascii() and raw.isdigit() and len(raw) == digits):
-        raise BadRequest(f"{level} must be a {digits}-digit {level} code, not {raw!r}")
-    return raw
-
-
-def _limit(raw: str | None) -> int:
-    cap = analysis_max_rows()
-    return int_parse((raw or "").strip(), name="limit", low=1, high=cap, default=cap)
-
-
-@dataclass(frozen=True)
-class AnalysisQuery:
-    """The query string of an analysis request, validated once."""
-
-    distance_m: float
-    mode: str
-    by: str
-    levels: tuple[str, ...] | None
-    district: str | None
-    street: str | None
-    limit: int  # the longest list an answer carries: the row cap unless the client asks fewer
-    area: Area
-
-    @classmethod
-    def parse(cls, params) -> "AnalysisQuery":
-        district = _code("district", params.get("district"))
-        street = _code("street", params.get("street"))
-        return cls(
-            distance_m=_distance(params.get("distance")),
-            mode=_choice("mode", params.get("mode"), MODES, "straight"),
-            by=_choice("by", params.get("by"), BY, "community"),
-            levels=levels_parse(params.get("level")),
-            district=district,
-            street=street,
-            limit=_limit(params.get("limit")),
-            area=analysis_area(district_code=district, street_code=street),
-        )
-
-    def echo(self, *keys: str) -> dict:
-        """The parsed parameters the answer depends on, as the client can re-send them."""
-        values = {
-            "distance_m": self.distance_m,
-            "mode": self.mode,
-            "by": self.by,
-            "levels": list(self.levels) if self.levels else None,
-            "limit": self.limit,
-        }
-        return {
-            **{k: values[k] for k in keys},
-            "district": self.district,
-            "street": self.street,
-        }
 
 
 @rate_limited("files", when=coverage_is_network)
@@ -145,17 +67,21 @@ def coverage_uncovered(request):
 
 @require_GET
 def organisation(request):
-    """GET ?distance=&level=&district=&street=&limit=: compounds with no party organisation, no
-    owners' committee or no station within the distance of their polygon; counts per street and
-    community."""
+    """GET ?distance=&level=&district=&street=&limit=&gap=: compounds with no party
+    organisation, no owners' committee or no station within the distance of their polygon
+    (gap: only those with that one gap); counts per street and community. compounds_listed
+    counts every compound of the list, whatever the limit."""
     q = AnalysisQuery.parse(request.GET)
+    gap = request.GET.get("gap", "").strip() or None  # checked by the selector
     report = organisation_report(
-        distance_m=q.distance_m, levels=q.levels, area=q.area, limit=q.limit
+        distance_m=q.distance_m, levels=q.levels, area=q.area, limit=q.limit, gap=gap
     )
     body = asdict(report)
     body.pop("distance_m")
     body.pop("levels")
-    return json_response({"query": q.echo("distance_m", "levels", "limit"), **body})
+    body.pop("gap")
+    query = {**q.echo("distance_m", "levels", "limit"), "gap": gap}
+    return json_response({"query": query, **body})
 
 
 @require_GET
@@ -163,7 +89,7 @@ def load(request):
     """GET ?district=&street=&list=exceptions|all&limit=: households per grid worker and per
     micro-grid; grids and micro-grids out of band; grids with no worker."""
     q = AnalysisQuery.parse(request.GET)
-    listed = _choice("list", request.GET.get("list"), LISTS, "exceptions")
+    listed = choice_parse("list", request.GET.get("list"), LISTS, "exceptions")
     report = load_report(area=q.area, listed=listed, limit=q.limit)
     return json_response({"query": {**q.echo("limit"), "list": listed}, **asdict(report)})
 
@@ -176,8 +102,11 @@ def pairing(request):
     return json_response({"query": q.echo(), **asdict(pairing_report(area=q.area))})
 
 
+@rate_limited("files", when=coverage_is_network)
 @require_GET
 def headline(request):
-    """GET ?district=&street=: the figures a city report quotes."""
+    """GET ?distance=&mode=&level=&district=&street=: the figures a city report quotes, the
+    station coverage at that distance, mode and levels (every figure follows every filter)."""
     q = AnalysisQuery.parse(request.GET)
-    return json_response({"query": q.echo(), **asdict(city_headline(area=q.area))})
+    headline = city_headline(distance_m=q.distance_m, mode=q.mode, levels=q.levels, area=q.area)
+    return json_response({"query": q.echo("distance_m", "mode", "levels"), **asdict(headline)})

@@ -9,7 +9,7 @@ from django.shortcuts import render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
-from geo.params import walk_distance_parse
+from layers.analysis.query import AnalysisQuery
 from layers.models import District, ServiceStation
 from layers.services.report_map import report_map_html
 from tiles.tilejson import city_bounds
@@ -43,6 +43,7 @@ def _strings() -> dict:
         "zoomTo": _("Zoom"),
         "loading": _("Loading…"),
         "failed": _("Some figures could not be loaded: %(error)s"),
+        "showingFirst": _("Showing the first %(n)s of %(total)s."),
         "fig": {
             "communities": _("communities"),
             "grids": _("grids"),
@@ -54,6 +55,7 @@ def _strings() -> dict:
             "members": _("registered members"),
             "covered": _("households within %(m)s m of a station"),
             "ofHouseholds": _("%(n)s of %(total)s households"),
+            "levelsCounted": _("counting %(levels)s"),
         },
         "col": {
             "name": _("Name"),
@@ -91,6 +93,7 @@ def dashboard(request):
             "city_name": settings.GRIDATLAS_CITY_NAME,
             "districts": District.objects.order_by("code").only("code", "name"),
             "distances": _distances(),
+            "list_rows": settings.GRIDATLAS_DASHBOARD_LIST_ROWS,
             "levels": ServiceStation.Level.choices,
             "bounds_json": json.dumps(city_bounds()),
             "strings": _strings(),
@@ -100,9 +103,11 @@ def dashboard(request):
 
 @require_GET
 def report_map(request):
-    """The offline report map (one HTML file, Leaflet inlined) as a download."""
-    distance_m = walk_distance_parse(request.GET.get("distance"))
-    html = report_map_html(distance_m=distance_m)
+    """The offline report map (one HTML file, Leaflet inlined) as a download, for the
+    dashboard's filters (?distance=&mode=&level=&district=&street=)."""
+    q = AnalysisQuery.parse(request.GET)
+    html = report_map_html(distance_m=q.distance_m, mode=q.mode, levels=q.levels, area=q.area)
     response = HttpResponse(html, content_type="text/html; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="coverage-{distance_m:g}m.html"'
+    name = f"coverage-{q.distance_m:g}m-{q.street or q.district or 'city'}.html"
+    response["Content-Disposition"] = f'attachment; filename="{name}"'
     return response

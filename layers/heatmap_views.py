@@ -14,8 +14,9 @@ from django.views.decorators.http import require_GET
 
 from geo.errors import BadRequest
 from geo.http import json_response
-from geo.params import float_parse, walk_distance_parse
+from geo.params import float_parse
 from geo.ratelimits import rate_limited
+from layers.analysis import CITY, Area
 from layers.analysis.coverage import MODES
 from layers.analysis.heatmap import (
     bounds_lonlat,
@@ -24,6 +25,7 @@ from layers.analysis.heatmap import (
     heatmap_raster,
     heatmap_write,
 )
+from layers.analysis.query import AnalysisQuery
 
 
 @dataclass(frozen=True)
@@ -35,11 +37,31 @@ class HeatmapQuery:
     distance_m: float
     cell_m: float
     mode: str
+    # The dashboard's other filters: the uncovered heatmap follows them as every figure does.
+    levels: tuple[str, ...] | None = None
+    area: Area = CITY
+    district: str | None = None
+    street: str | None = None
 
     def query_string(self) -> str:
-        return urlencode(
-            {"distance": f"{self.distance_m:g}", "cell": f"{self.cell_m:g}", "mode": self.mode}
-        )
+        params = {"distance": f"{self.distance_m:g}", "cell": f"{self.cell_m:g}", "mode": self.mode}
+        if self.levels:
+            params["level"] = ",".join(self.levels)
+        if self.street:
+            params["street"] = self.street
+        elif self.district:
+            params["district"] = self.district
+        return urlencode(params)
+
+    def selector_kw(self) -> dict:
+        return {
+            "kind": self.kind,
+            "distance_m": self.distance_m,
+            "cell_m": self.cell_m,
+            "mode": self.mode,
+            "levels": self.levels,
+            "area": self.area,
+        }
 
     def filename(self, ext: str) -> str:
         walk = "" if self.kind == "load" else f"-{self.distance_m:g}m-{self.mode}"
@@ -64,11 +86,17 @@ def _cell_m(raw: str | None) -> float:
 
 
 def _query(request, kind: str) -> HeatmapQuery:
+    # The dashboard's filters, parsed as every analysis answer parses them.
+    q = AnalysisQuery.parse(request.GET)
     return HeatmapQuery(
         kind=kind,
-        distance_m=walk_distance_parse(request.GET.get("distance")),
+        distance_m=q.distance_m,
         cell_m=_cell_m(request.GET.get("cell")),
         mode=_mode(request.GET.get("mode")),
+        levels=q.levels,
+        area=q.area,
+        district=q.district,
+        street=q.street,
     )
 
 
@@ -86,9 +114,7 @@ def heatmap_image(request, kind: str):
     """GET /api/analysis/heatmap/<kind>.png: a transparent PNG, one pixel a cell, north up in
     Web Mercator; X-Bounds: west,south,east,north in EPSG:4326 degrees."""
     q = _query(request, kind)
-    png, (w, s, e, n) = heatmap_png(
-        kind=q.kind, distance_m=q.distance_m, cell_m=q.cell_m, mode=q.mode
-    )
+    png, (w, s, e, n) = heatmap_png(**q.selector_kw())
     response = HttpResponse(png, content_type="image/png")
     response["X-Bounds"] = f"{w:.7f},{s:.7f},{e:.7f},{n:.7f}"
     return response
@@ -99,7 +125,7 @@ def heatmap_image(request, kind: str):
 def heatmap_json(request, kind: str):
     """GET /api/analysis/heatmap/<kind>.json: what a MapLibre `image` source and a legend need."""
     q = _query(request, kind)
-    heatmap = heatmap_raster(kind=q.kind, distance_m=q.distance_m, cell_m=q.cell_m, mode=q.mode)
+    heatmap = heatmap_raster(**q.selector_kw())
     bounds = tuple(round(v, 7) for v in bounds_lonlat(heatmap.raster))
     rows, cols = heatmap.raster.shape
     png_url = reverse("api-heatmap-png", kwargs={"kind": q.kind})
@@ -114,6 +140,9 @@ def heatmap_json(request, kind: str):
         "height": rows,
         "distance_m": heatmap.distance_m,
         "mode": heatmap.mode,
+        "levels": list(q.levels) if q.levels else None,
+        "district": q.district,
+        "street": q.street,
         "cell_m": q.cell_m,
         "max": round(heatmap.raster.max, 4),
         "total": round(heatmap.total),
@@ -129,13 +158,7 @@ def heatmap_tif(request, kind: str):
     """GET /api/analysis/heatmap/<kind>.tif: the raster as a GeoTIFF (EPSG:3857, float32)."""
     q = _query(request, kind)
     with tempfile.TemporaryDirectory() as tmp:
-        path = heatmap_write(
-            kind=q.kind,
-            distance_m=q.distance_m,
-            cell_m=q.cell_m,
-            mode=q.mode,
-            path=Path(tmp) / "h.tif",
-        )
+        path = heatmap_write(**q.selector_kw(), path=Path(tmp) / "h.tif")
         data = path.read_bytes()
     response = HttpResponse(data, content_type="image/tiff")
     response["Content-Disposition"] = f'attachment; filename="{q.filename("tif")}"'

@@ -17,6 +17,7 @@ from django.views.decorators.http import require_GET, require_POST, require_safe
 
 from geo.chinese_crs import CHINESE_CRS, to_wgs84
 from geo.errors import BadRequest, Forbidden
+from geo.geometry import CHINA_BOUNDS_LONLAT
 from geo.http import json_response
 from geo.ratelimits import rate_limited
 from layers.jobs import (
@@ -55,8 +56,25 @@ class PointQuery:
                 raise BadRequest(f"{name}={raw} is out of range (-{limit:g} to {limit:g} degrees)")
             values[name] = value
         crs = params.get("crs", "wgs84").strip().lower() or "wgs84"
+        _refuse_no_fix_or_abroad(values["lon"], values["lat"])
         wgs_lon, wgs_lat = to_wgs84(values["lon"], values["lat"], crs=crs)
         return cls(values["lon"], values["lat"], crs, round(wgs_lon, 7), round(wgs_lat, 7))
+
+
+def _refuse_no_fix_or_abroad(lon: float, lat: float) -> None:
+    """(0, 0) is what a phone sends without a GPS fix, and a point outside China is a wrong
+    coordinate system or swapped lon/lat: a grid "12,324 km away" would be sent as an answer."""
+    if lon == 0 and lat == 0:
+        raise BadRequest(
+            "lon=0, lat=0 is what a GPS sends before it has a fix: wait for the location, or "
+            "type the address as ?q=…"
+        )
+    x0, y0, x1, y1 = CHINA_BOUNDS_LONLAT
+    if not (x0 <= lon <= x1 and y0 <= lat <= y1):
+        raise BadRequest(
+            f"lon={lon:g}, lat={lat:g} is not in China (lon {x0:g} to {x1:g}, lat {y0:g} to "
+            f"{y1:g} degrees): are lon and lat swapped, or in another coordinate system?"
+        )
 
 
 def _cardjson_response(card: GridCard) -> dict:
@@ -124,6 +142,8 @@ def _address_lookup(q: str, *, contacts_visible: bool, at: datetime.date | None 
     result = address_candidates(q=q, limit=CANDIDATES_SHOWN)
     body = {"query": {"q": q}, "certain": result.certain, "candidates": [], "card": None}
     body["candidates"] = [asdict(c) for c in result.candidates]
+    body["notes"] = list(result.notes)  # why not certain, and what was read past
+    body["divisions"] = list(result.divisions)  # a query naming only a division
     if result.candidates:
         top = result.candidates[0]
         card = _card(top.lon, top.lat, at=at, contacts_visible=contacts_visible)

@@ -283,3 +283,76 @@ def test_a_city_with_no_division_list_still_parses(settings):
     settings.GRIDATLAS_CITY_CODE, settings.GRIDATLAS_CITY_NAME = "9999", "某某市"
     p = address_parse("某某市紫晴小区3栋")
     assert (p.district, p.compound, p.building) == (None, "紫晴小区", "3")
+
+
+# --- issue 13: what used to be read wrong, with confidence ------------------------------------
+@pytest.mark.parametrize(
+    ("text", "compound", "building"),
+    [
+        ("紫晴小區三棟", "紫晴小区", "3"),  # traditional characters
+        ("東萬城12棟", "东万城", "12"),
+        ("長航家屬院5號樓", "长航家属院", "5"),
+    ],
+)
+def test_traditional_characters_are_read_as_simplified(text, compound, building):
+    p = address_parse(text)
+    assert (p.compound, p.building) == (compound, building)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "紫晴小区3栋（王先生 13812345678）",
+        "紫晴小区3栋(王先生)",
+        "紫晴小区3栋【送货放门口】",
+        "紫晴小区3栋（王",
+    ],
+)
+def test_a_bracketed_note_after_the_building_is_left_out_and_kept(text):
+    p = address_parse(text)
+    assert (p.compound, p.building, p.rest) == ("紫晴小区", "3", ())
+    assert p.notes and p.notes[0].startswith("王") or p.notes == ("送货放门口",)
+
+
+@pytest.mark.parametrize("text", ["紫晴小区9栋(原5栋)", "紫晴小区9栋原5栋", "紫晴小区原5栋现9栋"])
+def test_renumbered_building_takes_the_current_number(text):
+    p = address_parse(text)
+    assert (p.compound, p.building, p.old_building) == ("紫晴小区", "9", "5")
+    assert p.building_numbers == ("9", "5")
+
+
+@pytest.mark.parametrize(
+    "text", ["紫晴小区5栋到9栋", "紫晴小区5到9栋", "紫晴小区五栋至九栋", "紫晴小区5~9栋"]
+)
+def test_a_range_of_buildings_is_both_ends_and_no_building(text):
+    p = address_parse(text)
+    assert (p.compound, p.building, p.building_range) == ("紫晴小区", None, ("5", "9"))
+
+
+@pytest.mark.parametrize("text", ["沙云巷20#", "沙云巷20号", "沙云巷20"])
+def test_a_number_after_a_road_is_its_door_not_a_building(text):
+    p = address_parse(text)
+    assert (p.road, p.door, p.compound, p.building) == ("沙云巷", 20, None, None)
+
+
+def test_a_number_after_a_compound_is_a_building():
+    assert parts("紫晴小区20#") == {"compound": "紫晴小区", "building": "20"}
+    assert parts("首城巷27号5栋") == {"road": "首城巷", "door": 27, "building": "5"}
+
+
+def test_spaces_after_every_character_join_the_digits():
+    assert address_parse("东 万 城 1 0 栋").building == "10"
+
+
+@pytest.mark.parametrize(
+    ("text", "district", "divisions"),
+    [
+        ("江岸区", "江岸区", ()),
+        ("花桥社区", None, ("花桥社区",)),
+        ("后湖街道办事处新荣社区居委会", None, ("后湖街道", "新荣社区")),
+    ],
+)
+def test_a_division_alone_is_a_division_query(text, district, divisions):
+    p = address_parse(text)
+    assert p.names_division_only
+    assert (p.district, p.divisions) == (district, divisions)

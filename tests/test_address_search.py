@@ -131,9 +131,12 @@ def test_scores_are_ranked_in_unit_interval_and_limit_holds(sample_city):
 
 
 @pytest.mark.django_db
-def test_one_statement_per_query(sample_city, django_assert_num_queries):
-    with django_assert_num_queries(1):
+def test_two_statements_per_query(sample_city, django_assert_num_queries):
+    # The search, then the divisions and grids of the few candidates it kept.
+    with django_assert_num_queries(2):
         address_candidates(q="紫晴小区3栋2单元501")
+    with django_assert_num_queries(1):  # nothing found: nothing to judge
+        address_candidates(q="完全没有的地方")
 
 
 @pytest.mark.django_db

@@ -151,14 +151,14 @@ def test_the_rule_is_a_setting(world, settings):
 # --- headline -------------------------------------------------------------------------------------
 @pytest.mark.django_db
 def test_headline_figures(world):
-    h = city_headline()
+    h = city_headline(distance_m=500)
     assert (h.communities, h.grids, h.compounds, h.compounds_party) == (3, 3, 3, 2)
     assert h.compounds_party_percent == pytest.approx(66.67)
     assert h.stations == {"street": 0, "community": 1, "xiaoqu": 1, "total": 2}
     assert (h.units_paired, h.pairings, h.registered_members) == (3, 3, 4)
     assert (h.households, h.households_covered) == (260, 190)
     assert h.households_covered_percent == pytest.approx(73.08)
-    s2 = city_headline(area=analysis_area(street_code=world.street2.code))
+    s2 = city_headline(distance_m=500, area=analysis_area(street_code=world.street2.code))
     assert (s2.communities, s2.compounds, s2.compounds_party_percent) == (1, 0, None)
     assert (s2.units_paired, s2.households, s2.households_covered_percent) == (1, 10, 0.0)
     assert s2.code == world.street2.code and s2.stations["total"] == 0
@@ -214,7 +214,7 @@ def test_the_command_writes_a_workbook_whose_sheets_match_the_api(client, world,
     out = tmp_path / "report.xlsx"
     call_command("coverage", distance=500, by="community", out=out, stdout=io.StringIO())
     book = load_workbook(out, read_only=True)
-    assert book.sheetnames[:3] == ["headline", "coverage", "coverage by level"]
+    assert book.sheetnames[:4] == ["filters", "headline", "coverage", "coverage by level"]
     for name in ("uncovered buildings", "organisation", "load", "pairing"):
         assert name in book.sheetnames
     api = client.get("/api/analysis/coverage", {"distance": "500", "by": "community"}).json()
@@ -281,7 +281,7 @@ def test_tiny_city_analyses_agree_with_the_city_summary(tiny_city):
     from layers.selectors.summary import city_summary
 
     s = city_summary()
-    h = city_headline()
+    h = city_headline(distance_m=500)
     assert (h.communities, h.grids, h.compounds) == (s.communities, s.grids, s.xiaoqus)
     assert (h.stations["total"], h.households) == (s.stations, s.households)
     pairing = pairing_report().total

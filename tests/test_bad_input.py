@@ -123,9 +123,13 @@ def _filled(value, places: dict):
 
 
 def checksum() -> list[tuple]:
-    """Row count and an order-free hash of every row, per table the corpus must not change."""
+    """Row count and the sum of the row versions' xmin, per table the corpus must not change.
+
+    Any insert, update or delete that is still visible leaves a row version made by this test's
+    transaction (a new xmin) or one row fewer; a write rolled back with its request leaves the old
+    versions visible. Cheaper than hashing every row's text (geometries included) twice a case."""
     parts = " UNION ALL ".join(
-        f"SELECT '{t}', count(*), coalesce(sum(hashtext(x::text)::bigint), 0) FROM {t} x"
+        f"SELECT '{t}', count(*), coalesce(sum(xmin::text::bigint), 0) FROM {t}"
         for t in WRITTEN_TABLES
     )
     with connection.cursor() as cur:

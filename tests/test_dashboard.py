@@ -10,6 +10,7 @@ from layers.models import Street
 from layers.services.report_map import report_map_html
 from tests.conftest import CHROMIUM_ARGS, requests_leaving_localhost
 from tests.demo_city_support import city_loaded, plan_make
+from tests.test_dashboard_figures import NO_PARTY_SQL, area_params, sql_coverage, sql_one
 
 TIMEOUT_MS = 60_000
 
@@ -38,15 +39,20 @@ def test_report_map_download_and_bad_distance(client, tiny_city):
 @pytest.mark.browser
 @pytest.mark.slow
 @pytest.mark.django_db(transaction=True)
-def test_dashboard_in_a_browser(live_server, django_db_blocker, chromium_path, artifacts_dir):
+def test_dashboard_in_a_browser(
+    live_server, django_db_blocker, chromium_path, artifacts_dir, settings
+):
     from playwright.sync_api import sync_playwright
 
+    settings.GRIDATLAS_DASHBOARD_LIST_ROWS = 2  # so a gap list is capped on the tiny city
     with city_loaded(django_db_blocker, plan_make(scale="tiny", seed=1)):
         street = Street.objects.order_by("code").first()
         streets = Street.objects.count()
         communities = street.communities.count()
         community_code = street.communities.order_by("code").first().code
         html = report_map_html(distance_m=500)
+        truth = sql_coverage(300, None)  # SQL before Playwright (its loop is async)
+        no_party = sql_one(NO_PARTY_SQL, area_params())[0]
         requests: list[str] = []
         problems: list[str] = []
         with sync_playwright() as pw:
@@ -81,10 +87,30 @@ def test_dashboard_in_a_browser(live_server, django_db_blocker, chromium_path, a
                 page.wait_for_timeout(800)
                 page.screenshot(path=artifacts_dir / "dashboard.png", full_page=True)
 
+                # The 5-minute circle: the headline says 300 m with the server's figure, and
+                # the uncovered tab counts every building though it lists the first 2 (issue 13).
+                page.select_option("#f-distance", "300")
+                page.wait_for_function(
+                    "() => document.getElementById('dashboard').dataset.loaded === '2'",
+                    timeout=TIMEOUT_MS,
+                )
+                covered = page.locator("#figures .dash-figure").last.inner_text()
+                assert "300" in covered and f"{truth['covered']:,}" in covered
+                tab = page.locator("#gap-tabs button[data-gap='uncovered'] .n")
+                assert tab.inner_text() == f"{truth['uncovered_buildings']:,}"
+                assert truth["uncovered_buildings"] > 2
+                assert page.locator("#gap-list tbody tr").count() == 2
+                capped = page.locator("#gap-list .gap-capped").inner_text()
+                assert "2" in capped and str(truth["uncovered_buildings"]) in capped
+                party = page.locator("#gap-tabs button[data-gap='party'] .n").inner_text()
+                assert party == str(no_party)
+                assert "distance=300" in page.locator("#dl-map").get_attribute("href")
+                page.screenshot(path=artifacts_dir / "dashboard-300m-capped.png", full_page=True)
+
                 # A street's row narrows the table to its communities.
                 page.locator(f"#coverage-table tr[data-code='{street.code}']").click()
                 page.wait_for_function(
-                    "() => document.getElementById('dashboard').dataset.loaded === '2'",
+                    "() => document.getElementById('dashboard').dataset.loaded === '3'",
                     timeout=TIMEOUT_MS,
                 )
                 assert body_rows.count() == communities

@@ -194,6 +194,28 @@ def test_csv_and_xlsx_have_wkt_and_label_point(tiny_city, tmp_path):
 
 
 @pytest.mark.django_db
+@pytest.mark.parametrize("fmt", ["csv", "xlsx"])
+def test_csv_and_xlsx_wkt_is_every_stored_double(tiny_city, tmp_path, fmt):
+    # Rounded to 7 decimals, a table did not import back (issue 13, finding 7): every coordinate
+    # must read back as the very double stored, and a point's lon/lat too.
+    path = export(tmp_path, "buildings", fmt)
+    if fmt == "csv":
+        table = pd.read_csv(path, encoding="utf-8-sig", dtype=str)
+    else:
+        rows = list(openpyxl.load_workbook(path, read_only=True).worksheets[0].values)
+        table = pd.DataFrame(rows[1:], columns=rows[0])
+    stored = dict(Building.objects.values_list("code", "geom"))
+    assert len(table) == len(stored) > 0
+    for code, wkt in zip(table["code"], table["wkt"], strict=True):
+        got = shapely.get_coordinates(shapely.from_wkt(wkt))
+        assert np.array_equal(got, np.array(stored[code].coords[0])), code
+    points = pd.read_csv(export(tmp_path, "stations", "csv"), encoding="utf-8-sig", dtype=str)
+    expected = sorted((s.geom.x, s.geom.y) for s in ServiceStation.objects.all())
+    lonlat = zip(points["lon"].astype(float), points["lat"].astype(float), strict=True)
+    assert sorted(lonlat) == expected
+
+
+@pytest.mark.django_db
 def test_kml_and_geometryless_layers(tiny_city, tmp_path):
     kml = pyogrio.read_dataframe(export(tmp_path, "communities", "kml"))
     assert sorted(kml["Name"]) == sorted(Community.objects.values_list("name", flat=True))

@@ -14,6 +14,7 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Permission
 from django.contrib.gis.geos import GEOSGeometry
+from django.db import transaction
 
 from geo.srid import STORAGE_SRID
 from layers.models import Grid, Parcel
@@ -60,9 +61,13 @@ class World:
         return g
 
 
-@pytest.fixture
-def world(db):
-    return World()
+@pytest.fixture(scope="module")
+def world(django_db_setup, django_db_blocker):
+    """Built once for the module (every test here only reads it or writes in its own rolled-back
+    transaction), in a transaction rolled back at the module's end."""
+    with django_db_blocker.unblock(), transaction.atomic():
+        yield World()
+        transaction.set_rollback(True)
 
 
 @pytest.fixture

@@ -35,7 +35,8 @@ from pyproj import Transformer
 
 from geo.errors import BadRequest, NotFound
 from geo.srid import STORAGE_SRID, WEB_MERCATOR_SRID
-from layers.analysis.coverage import MODES, building_coverage
+from layers.analysis import CITY, Area
+from layers.analysis.coverage import LEVELS, MODES, building_coverage
 from layers.models import Grid
 from tiles.cache import cache_epoch
 
@@ -361,8 +362,10 @@ def _check_cells(*, bounds: tuple, cell_m: float) -> None:
         )
 
 
-def _uncovered(*, distance_m: float, cell_m: float, mode: str) -> Heatmap:
-    cov = building_coverage(distance_m=distance_m, mode=mode)
+def _uncovered(
+    *, distance_m: float, cell_m: float, mode: str, levels: tuple[str, ...] | None, area: Area
+) -> Heatmap:
+    cov = building_coverage(distance_m=distance_m, mode=mode, levels=levels, area=area)
     if len(cov.building_id) == 0:
         raise NotFound("there are no buildings to map: load a city first")
     x, y = lonlat_to_3857(cov.lon, cov.lat)
@@ -411,22 +414,31 @@ def _load(*, cell_m: float) -> Heatmap:
 
 
 def heatmap_raster(
-    *, kind: str, distance_m: float, cell_m: float, mode: str = "straight"
+    *,
+    kind: str,
+    distance_m: float,
+    cell_m: float,
+    mode: str = "straight",
+    levels: tuple[str, ...] | None = None,
+    area: Area = CITY,
 ) -> Heatmap:
-    """The heatmap `kind` at `distance_m` walking metres measured as `mode` (both ignored by
-    `load`) and `cell_m` ground metres, from this process's cache while the data are unchanged."""
+    """The heatmap `kind` at `distance_m` walking metres measured as `mode` to the stations of
+    `levels` (all when None) over the buildings of `area` (these four ignored by `load`) and
+    `cell_m` ground metres, from this process's cache while the data are unchanged."""
     if kind not in KINDS:
         raise NotFound(f"no heatmap {kind!r}: the kinds are {', '.join(KINDS)}")
     if mode not in MODES:
         raise BadRequest(f"mode must be one of {', '.join(MODES)}, not {mode!r}")
-    walk = None if kind == "load" else (float(distance_m), mode)
+    walk = None if kind == "load" else (float(distance_m), mode, levels, area)
     key = (kind, walk, float(cell_m), _data_version())
     with _cache_lock:
         if key in _cache:
             _cache.move_to_end(key)
             return _cache[key]
     if kind == "uncovered":
-        heatmap = _uncovered(distance_m=distance_m, cell_m=cell_m, mode=mode)
+        heatmap = _uncovered(
+            distance_m=distance_m, cell_m=cell_m, mode=mode, levels=levels, area=area
+        )
     else:
         heatmap = _load(cell_m=cell_m)
     with _cache_lock:
@@ -463,11 +475,20 @@ def raster_write(*, raster: Raster, path: Path, tags: dict | None = None) -> Pat
 
 
 def heatmap_write(
-    *, kind: str, distance_m: float, cell_m: float, path: Path, mode: str = "straight"
+    *,
+    kind: str,
+    distance_m: float,
+    cell_m: float,
+    path: Path,
+    mode: str = "straight",
+    levels: tuple[str, ...] | None = None,
+    area: Area = CITY,
 ) -> Path:
     """Write the heatmap as a GeoTIFF in EPSG:3857 at `path`, what it shows in its tags;
     returns the path."""
-    heatmap = heatmap_raster(kind=kind, distance_m=distance_m, cell_m=cell_m, mode=mode)
+    heatmap = heatmap_raster(
+        kind=kind, distance_m=distance_m, cell_m=cell_m, mode=mode, levels=levels, area=area
+    )
     return raster_write(
         raster=heatmap.raster,
         path=path,
@@ -475,6 +496,8 @@ def heatmap_write(
             "kind": kind,
             "distance_m": heatmap.distance_m,
             "mode": heatmap.mode,
+            "levels": None if kind == "load" else ",".join(levels or LEVELS),
+            "area": None if kind == "load" else (area.code or settings.GRIDATLAS_CITY_CODE),
             "cell_m": cell_m,
             "unit": heatmap.unit,
             "total_households": heatmap.total,
@@ -483,10 +506,18 @@ def heatmap_write(
 
 
 def heatmap_png(
-    *, kind: str, distance_m: float, cell_m: float, mode: str = "straight"
+    *,
+    kind: str,
+    distance_m: float,
+    cell_m: float,
+    mode: str = "straight",
+    levels: tuple[str, ...] | None = None,
+    area: Area = CITY,
 ) -> tuple[bytes, tuple[float, float, float, float]]:
     """A colour-ramped transparent PNG of the heatmap, one pixel a cell, and its (west, south,
     east, north) in EPSG:4326 for a MapLibre `image` source."""
-    heatmap = heatmap_raster(kind=kind, distance_m=distance_m, cell_m=cell_m, mode=mode)
+    heatmap = heatmap_raster(
+        kind=kind, distance_m=distance_m, cell_m=cell_m, mode=mode, levels=levels, area=area
+    )
     rgba = raster_rgba(array=heatmap.raster.array, ramp=heatmap.ramp)
     return png_bytes(rgba), bounds_lonlat(heatmap.raster)

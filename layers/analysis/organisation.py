@@ -18,6 +18,7 @@ import numpy as np
 import shapely
 from django.conf import settings
 
+from geo.errors import BadRequest
 from layers.analysis import CITY, Area, sql_rows
 from layers.analysis.points import StationPoints, station_points, to_metric_xy
 
@@ -37,7 +38,8 @@ class OrganisationReport:
 
     distance_m: float
     levels: tuple[str, ...] | None
-    compounds_listed: int  # compounds with a gap, before the limit
+    gap: str | None  # the gap the list is narrowed to (None: any gap)
+    compounds_listed: int  # compounds listed (with the gap asked for), before the limit
     compounds: list[dict]
     by_street: list[dict]
     by_community: list[dict]
@@ -106,10 +108,14 @@ def organisation_report(
     levels: tuple[str, ...] | None = None,
     area: Area = CITY,
     limit: int | None = None,
+    gap: str | None = None,
 ) -> OrganisationReport:
     """Organisation coverage of the compounds of `area`, stations of `levels` (all when None)
-    counting within `distance_m` metres of walk; the first `limit` compounds with a gap are
-    listed (all when None)."""
+    counting within `distance_m` metres of walk; the first `limit` compounds with a gap (with
+    `gap`, one of GAPS, when given) are listed (all when None), and `compounds_listed` counts
+    them all: a page showing one gap's list must not count a list capped over every gap."""
+    if gap is not None and gap not in GAPS:
+        raise BadRequest(f"gap must be one of {', '.join(GAPS)}, not {gap!r}")
     compounds = sql_rows("compounds.sql", area.sql_params())
     stations = station_points(levels=levels)
     index, walk = compound_station_walk(
@@ -119,10 +125,12 @@ def organisation_report(
     rows = organisation_rows(
         compounds=compounds, walk_m=walk, station_names=names, distance_m=distance_m
     )
-    gapped = [r for r in rows if any(r[g] for g in GAPS)]
+    wanted = (gap,) if gap else GAPS
+    gapped = [r for r in rows if any(r[g] for g in wanted)]
     return OrganisationReport(
         distance_m=distance_m,
         levels=levels,
+        gap=gap,
         compounds_listed=len(gapped),
         compounds=gapped[:limit] if limit else gapped,
         by_street=organisation_counts(rows=rows, by="street"),

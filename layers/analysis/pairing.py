@@ -53,6 +53,11 @@ def pairing_total(*, code: str, name: str, communities: list[dict]) -> dict:
         "communities": len(communities),
         "communities_unpaired": sum(c["unpaired"] for c in communities),
         "communities_short": sum(c["shortfall"] > 0 for c in communities),
+        # The dashboard's gap list: unpaired, or short of members (an unpaired community with
+        # no households is not short), counted here so the page shows a server total.
+        "communities_unpaired_or_short": sum(
+            c["unpaired"] or c["shortfall"] > 0 for c in communities
+        ),
         "households": households,
         "registered_members": members,
         "members_required": sum(c["members_required"] for c in communities),

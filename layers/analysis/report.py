@@ -17,6 +17,7 @@ from geo.spreadsheet import csv_row, xlsx_row
 from geo.sql import sql_text
 from layers.analysis import CITY, SQL_DIR, Area
 from layers.analysis.coverage import (
+    LEVELS,
     CoverageReport,
     CoverageRow,
     UncoveredBuildings,
@@ -44,12 +45,14 @@ class Headline:
     compounds: int
     compounds_party: int  # compounds with a party organisation
     compounds_party_percent: float | None
-    stations: dict  # by level (street, community, xiaoqu) and "total"
+    stations: dict  # by level (street, community, xiaoqu), and "total" of the levels counted
     units_paired: int  # distinct sent-down units paired with a community of the area
     pairings: int
     registered_members: int
     households: int
-    coverage_distance_m: float  # GRIDATLAS_WALK_10MIN_M, straight-line estimate
+    coverage_distance_m: float  # the walking distance the coverage was computed for, metres
+    coverage_mode: str  # straight | network
+    coverage_levels: list[str]  # the station levels that count (every level when all count)
     households_covered: int
     households_covered_percent: float | None
 
@@ -58,23 +61,35 @@ def _percent(part: int, whole: int) -> float | None:
     return round(100.0 * part / whole, 2) if whole else None
 
 
-def city_headline(*, area: Area = CITY) -> Headline:
+def city_headline(
+    *,
+    distance_m: float,
+    mode: str = "straight",
+    levels: tuple[str, ...] | None = None,
+    area: Area = CITY,
+) -> Headline:
     """Headline figures of `area` (the city by default): one counting statement, then the
-    station coverage at GRIDATLAS_WALK_10MIN_M (500 m) in straight mode, all levels."""
+    station coverage at `distance_m` metres of walk (`mode`) by the stations of `levels` (all
+    when None): the same filters as every other figure beside it, so a "300 m report" quotes
+    300 m coverage. The distance has no default on purpose: a figure that silently fell back to
+    500 m is what issue 13 found."""
     with connection.cursor() as cur:
         cur.execute(sql_text(SQL_DIR / "headline.sql"), area.sql_params())
         counts = dict(zip([c.name for c in cur.description], cur.fetchone(), strict=True))
     counts = {k: int(v) for k, v in counts.items()}
-    distance_m = settings.GRIDATLAS_WALK_10MIN_M
-    cov = building_coverage(distance_m=distance_m, area=area)
+    cov = building_coverage(distance_m=distance_m, mode=mode, levels=levels, area=area)
     stations = {lvl: counts.pop(f"stations_{lvl}") for lvl in ServiceStation.Level.values}
-    stations["total"] = sum(stations.values())
+    # The total counts the levels that count, as the coverage beside it does; each level's own
+    # count stays, so a reader sees what the filter left out.
+    stations["total"] = sum(stations[lvl] for lvl in levels or LEVELS)
     return Headline(
         code=area.code or settings.GRIDATLAS_CITY_CODE,
         name=area.name or settings.GRIDATLAS_CITY_NAME,
         compounds_party_percent=_percent(counts["compounds_party"], counts["compounds"]),
         stations=stations,
-        coverage_distance_m=distance_m,
+        coverage_distance_m=float(distance_m),
+        coverage_mode=mode,
+        coverage_levels=list(levels or LEVELS),
         households_covered=cov.households_covered,
         households_covered_percent=_percent(cov.households_covered, cov.households_total),
         **counts,
@@ -150,14 +165,50 @@ def pairing_sheet(report: PairingReport) -> Sheet:
 
 
 def headline_sheet(headline: Headline) -> Sheet:
-    """`headline`: one figure per row (figure, value)."""
+    """`headline`: one figure per row (figure, value), the coverage's distance, mode and station
+    levels among them."""
     rows = []
     for key, value in asdict(headline).items():
         if isinstance(value, dict):
             rows += [[f"{key}_{k}", v] for k, v in value.items()]
+        elif isinstance(value, list):
+            rows.append([key, ",".join(value)])
         else:
             rows.append([key, value])
     return Sheet("headline", ["figure", "value"], rows)
+
+
+@dataclass(frozen=True)
+class ReportFilters:
+    """The filters a report was computed for, stated in its first sheet so a figure copied out of
+    the workbook can be traced to the distance, mode, levels and area it holds for."""
+
+    distance_m: float
+    mode: str
+    by: str
+    levels: tuple[str, ...] | None
+    area: Area
+
+
+def filters_sheet(filters: ReportFilters) -> Sheet:
+    """`filters`: one filter per row (filter, value). Every other sheet holds for these, and
+    its lists are complete (a workbook is never capped the way a page is)."""
+    area = filters.area
+    rows = [
+        ["area_code", area.code or settings.GRIDATLAS_CITY_CODE],
+        ["area_name", area.name or settings.GRIDATLAS_CITY_NAME],
+        ["area_kind", "street" if area.street_id else "district" if area.district_id else "city"],
+        ["distance_m", float(filters.distance_m)],
+        ["mode", filters.mode],
+        ["walk_detour_factor", settings.GRIDATLAS_WALK_DETOUR_FACTOR],
+        ["station_levels", ",".join(filters.levels or LEVELS)],
+        ["coverage_rows_by", filters.by],
+    ]
+    if filters.mode == "network":
+        # Said, not hidden: the organisation sheet's no_station gap is measured from the
+        # compound's polygon in a straight line (layers/analysis/organisation.py), in any mode.
+        rows.append(["organisation_no_station_mode", "straight"])
+    return Sheet("filters", ["filter", "value"], rows)
 
 
 # --- bytes ----------------------------------------------------------------------------------------
@@ -191,7 +242,15 @@ def sheet_csv(sheet: Sheet) -> bytes:
     return text.getvalue().encode("utf-8-sig")
 
 
-REPORT_STEPS = ("headline", "coverage", "uncovered buildings", "organisation", "load", "pairing")
+REPORT_STEPS = (
+    "filters",
+    "headline",
+    "coverage",
+    "uncovered buildings",
+    "organisation",
+    "load",
+    "pairing",
+)
 
 
 def report_sheets(
@@ -206,8 +265,10 @@ def report_sheets(
     """Every sheet of the coverage report, in reading order (the command's workbook and the
     dashboard's download are the same). `progress(step)` is called as each step starts."""
     kw = {"distance_m": distance_m, "levels": levels, "area": area}
+    filters = ReportFilters(distance_m=distance_m, mode=mode, by=by, levels=levels, area=area)
     steps = {
-        "headline": lambda: [headline_sheet(city_headline(area=area))],
+        "filters": lambda: [filters_sheet(filters)],
+        "headline": lambda: [headline_sheet(city_headline(mode=mode, **kw))],
         "coverage": lambda: coverage_sheets(coverage_report(mode=mode, by=by, **kw)),
         "uncovered buildings": lambda: [uncovered_sheet(uncovered_buildings(mode=mode, **kw))],
         "organisation": lambda: organisation_sheets(organisation_report(**kw)),

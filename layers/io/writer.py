@@ -14,6 +14,7 @@ models' metadata, never from the file (its headers only pick registry entries).
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import shapely
 from django.conf import settings
 from django.db import connection, models
 from psycopg import sql
@@ -274,9 +275,61 @@ def _triggers_set(cur, triggers: dict[str, tuple[str, ...]], *, enabled: bool) -
             cur.execute(stmt.as_string(connection.connection))
 
 
+# The most metres one degree spans, in any direction and at any latitude (a degree of longitude at
+# the equator, 111.32 km; of latitude near a pole, 111.69 km): a distance in degrees times this
+# bounds the distance on the ground from above, so a tolerance turned into degrees by it is never
+# looser than the one in metres.
+MAX_M_PER_DEG = 111_700.0
+
+
+def staged_geometries_kept(*, plan: Plan) -> int:
+    """Replace each staged geometry that is the stored one within
+    GRIDATLAS_IMPORT_UNCHANGED_TOLERANCE_M by the stored one; return how many.
+
+    Why: an export to a Gauss-Krüger zone (or GCJ-02) and back goes through a projection and its
+    inverse, which are not exact: vertices come back nanometres away, never bit-for-bit, and an
+    exact comparison would rewrite every feature (history, updated_at, a parcel-derived grid made
+    freehand) for nothing. "Within tolerance" is vertex by vertex, in order, once both sides
+    have their rings oriented alike (a Shapefile stores outer rings clockwise; reversing a ring
+    keeps its first vertex): so a real move of one vertex by more than the tolerance, or a vertex
+    added or removed, is still a change. Compared in GEOS (shapely.equals_exact) rather than SQL:
+    linear in the vertices, where ST_HausdorffDistance is quadratic (30 s for one 20,000-vertex
+    district outline), and PostGIS has no tolerant vertex-wise equality."""
+    if not plan.has_geom:
+        return 0
+    pairs = sql.SQL(
+        "SELECT s._row, ST_AsBinary(t.geom), ST_AsBinary(s.geom) FROM {s} AS s JOIN {t} AS t "
+        "ON {m} WHERE NOT (t.geom = s.geom) AND ST_GeometryType(t.geom) = ST_GeometryType(s.geom) "
+        "AND ST_NPoints(t.geom) = ST_NPoints(s.geom)"
+    ).format(s=sql.Identifier(STAGING), t=sql.Identifier(plan.table), m=_key_match(plan))
+    tolerance_deg = settings.GRIDATLAS_IMPORT_UNCHANGED_TOLERANCE_M / MAX_M_PER_DEG
+    kept: list[int] = []
+    # A server-side cursor read in batches: memory stays flat in the row count.
+    with connection.connection.cursor(name="ga_import_geometry_pairs") as pending:
+        pending.execute(pairs)
+        while batch := pending.fetchmany(COPY_BATCH_ROWS):
+            rows, stored, staged = zip(*batch, strict=True)
+            same = shapely.equals_exact(
+                shapely.orient_polygons(shapely.from_wkb([bytes(g) for g in stored])),
+                shapely.orient_polygons(shapely.from_wkb([bytes(g) for g in staged])),
+                tolerance=tolerance_deg,
+            )
+            kept += [int(r) for r, ok in zip(rows, same, strict=True) if ok]
+    if not kept:
+        return 0
+    keep = sql.SQL(
+        "UPDATE {s} AS s SET geom = t.geom FROM {t} AS t WHERE {m} AND s._row = ANY(%s)"
+    ).format(s=sql.Identifier(STAGING), t=sql.Identifier(plan.table), m=_key_match(plan))
+    with connection.cursor() as cur:
+        cur.execute(keep.as_string(connection.connection), [kept])
+        return cur.rowcount
+
+
 def _upsert(plan: Plan) -> tuple[int, int, int]:
     """(created, updated, unchanged). Rows equal to what is stored are not written at all, so a
-    re-import of the same file leaves no history and no new updated_at."""
+    re-import of the same file leaves no history and no new updated_at; a geometry equal within
+    the tolerance counts as equal (staged_geometries_kept)."""
+    staged_geometries_kept(plan=plan)
     match = _key_match(plan)
     table, staging = sql.Identifier(plan.table), sql.Identifier(STAGING)
     upd = _target_values(plan, inserting=False)

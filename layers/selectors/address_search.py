@@ -10,15 +10,26 @@ character still finds them), compounds and buildings at the typed road and door 
 typed building inside each compound (the compound itself when it has none), and returns the raw
 similarities. `candidate_score` (pure) weighs them into a score in [0, 1].
 
+Never certain and wrong (DESIGN.md): `certain` only when the text pins one building, or one
+compound lying in one grid, and nothing in the text contradicts it — a district, street office or
+community that is not the match's, a road or door that is not its address, an old number that is
+still another building of the compound, a range. Divisions named in the text filter the
+candidates; a compound over several grids lists them with their households. Every reason for
+doubt is said in `notes`. A query naming only a division answers that division.
+
 The result types are the API of `/api/lookup?q=`: keep their fields stable.
 """
 
+import functools
+import itertools
+import re
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from django.conf import settings
 from django.db import connection
+from pypinyin import Style, pinyin
 
 from geo.errors import BadRequest
 from geo.sql import sql_text
@@ -64,16 +75,27 @@ class AddressCandidate:
     lon: float  # the building's address point, or the compound's point on surface
     lat: float
     score: float  # 0 to 1; 1 = every typed part matched exactly
+    district_name: str | None = None  # the divisions it lies in
+    street_name: str | None = None
+    community_name: str | None = None
+    # A compound (level "xiaoqu"): its households per grid, most first, with their share
+    # [{code, name, households, share}]; more than one grid: the compound pins no grid.
+    grids: tuple[dict, ...] = ()
 
 
 @dataclass(frozen=True)
 class AddressResult:
-    """Candidates best first; `certain` when the first is a clear winner."""
+    """Candidates best first; `certain` when the text pins the first and nothing contradicts
+    it; `notes` say why not, or what was read past (a bracketed note, an old number)."""
 
     query: str
     parsed: ParsedAddress
     candidates: tuple[AddressCandidate, ...]
     certain: bool
+    notes: tuple[str, ...] = ()
+    # A query naming only a division: the divisions of that name, most specific first
+    # [{level, code, name, parent_name, extent: [xmin, ymin, xmax, ymax], lon, lat}] (EPSG:4326).
+    divisions: tuple[dict, ...] = field(default=())
 
 
 def _setting(name: str):
@@ -88,15 +110,133 @@ def address_candidates(*, q: str, limit: int = 5) -> AddressResult:
     building or room. Anything else returns a result, with no candidates if nothing fits.
     """
     parsed = _query_parse(q)
+    if parsed.names_division_only:
+        return _division_result(q, parsed)
     limit = max(1, min(int(limit), _setting("GRIDATLAS_ADDRESS_MAX_CANDIDATES")))
-    with connection.cursor() as cur:
-        cur.execute(sql_text(SQL_DIR / "address_search.sql"), _sql_params(parsed))
-        names = [c.name for c in cur.description]
-        rows = [dict(zip(names, row, strict=True)) for row in cur.fetchall()]
+    parsed, read_as = _initials_read(parsed)
+    rows = _rows("address_search.sql", _sql_params(parsed))
     ranked = _ranked([_candidate(row, parsed) for row in rows])
+    ranked = _with_context(ranked, {_key(r): r["community_id"] for r in rows}, shown=2 * limit)
+    ranked, conflicts = _division_filtered(ranked, parsed)
+    certain, notes = _certainty(ranked, parsed, conflicts=conflicts)
+    if read_as:  # initials name several compounds as often as one: a guess, never certain
+        certain, notes = False, [read_as, *notes]
     return AddressResult(
-        query=q, parsed=parsed, candidates=ranked[:limit], certain=_certain(ranked[:2])
+        query=q, parsed=parsed, candidates=ranked[:limit], certain=certain, notes=tuple(notes)
     )
+
+
+def _rows(sql_file: str, params: dict) -> list[dict]:
+    with connection.cursor() as cur:
+        cur.execute(sql_text(SQL_DIR / sql_file), params)
+        names = [c.name for c in cur.description]
+        return [dict(zip(names, row, strict=True)) for row in cur.fetchall()]
+
+
+def _division_result(q: str, parsed: ParsedAddress) -> AddressResult:
+    """江岸区, 后湖街道, 花桥社区: the division itself (its extent), certain of no grid."""
+    names = [n for n in (parsed.district, *parsed.divisions) if n]
+    found = tuple(
+        {
+            "level": r["level"],
+            "code": r["code"],
+            "name": r["name"],
+            "parent_name": r["parent_name"],
+            "extent": [round(r[k], 7) for k in ("xmin", "ymin", "xmax", "ymax")],
+            "lon": round(r["lon"], 7),
+            "lat": round(r["lat"], 7),
+        }
+        for r in _rows("division_named.sql", {"names": names})
+    )
+    if found:
+        note = (
+            f"“{q}” names a {found[0]['level']}, not an address: add a compound and building "
+            "(e.g. 湖晴小区3栋) to find a grid"
+        )
+    else:
+        note = f"no district, street or community called {'、'.join(names)} is on the map"
+    return AddressResult(
+        query=q, parsed=parsed, candidates=(), certain=False, notes=(note,), divisions=found
+    )
+
+
+# --- pinyin initials ----------------------------------------------------------------------------
+_INITIALS = re.compile(r"[A-Z]{2,10}")
+
+
+@functools.lru_cache(maxsize=65536)
+def name_initials(name: str) -> tuple[frozenset[str], ...]:
+    """The possible first letters of each character's pinyin (长: C or Z), upper case."""
+    return tuple(
+        frozenset(r[0].upper() for r in readings if r)
+        for readings in pinyin(name, style=Style.FIRST_LETTER, heteronym=True)
+    )
+
+
+def _initials_fit(typed: str, name: str) -> int:
+    """2: the initials of the whole name (ZQXQ: 紫晴小区); 1: of its start (ZQ); 0: neither."""
+    letters = name_initials(name)
+    if len(typed) > len(letters):
+        return 0
+    if not all(ch in opts for ch, opts in zip(typed, letters, strict=False)):
+        return 0
+    return 2 if len(typed) == len(letters) else 1
+
+
+def _initials_read(parsed: ParsedAddress) -> tuple[ParsedAddress, str | None]:
+    """A compound typed as pinyin initials (zqxq3栋) read as the compound whose name (or alias)
+    they spell, whole names before starts, then by name; and the note that says so."""
+    typed = parsed.compound_full
+    if not typed or not _INITIALS.fullmatch(typed):
+        return parsed, None
+    with connection.cursor() as cur:
+        cur.execute("SELECT name FROM layers_xiaoqu UNION SELECT alias FROM layers_compoundalias")
+        names = [r[0] for r in cur.fetchall()]
+    fits = sorted((-_initials_fit(typed, n), n) for n in names)
+    found = [n for fit, n in itertools.takewhile(lambda f: f[0] < 0, fits)]
+    if not found:
+        return parsed, None
+    name = found[0]
+    normalized = parsed.normalized.replace(typed, name, 1)
+    read = replace(parsed, compound=name, phase=None, normalized=normalized)
+    others = f" (also {'、'.join(found[1:4])})" if len(found) > 1 else ""
+    return read, f"read {typed} as the pinyin initials of {name}{others}: check it"
+
+
+def _key(c) -> tuple:
+    """One place: a row (dict) or a candidate."""
+    if isinstance(c, dict):
+        return (c["level"], c["building_id"], c["xiaoqu_id"])
+    return (c.level, c.building_id, c.xiaoqu_id)
+
+
+def _with_context(
+    ranked: tuple[AddressCandidate, ...], community_of: dict[tuple, int], *, shown: int
+) -> tuple[AddressCandidate, ...]:
+    """The candidates with their divisions, and the compounds among the first `shown` with
+    their grids: a second, small statement over the few kept (joined into the search itself,
+    it made every query pay for every compound it looked at)."""
+    if not ranked:
+        return ranked
+    compounds = [c.xiaoqu_id for c in ranked[:shown] if c.level == "xiaoqu"]
+    params = {"communities": sorted(set(community_of.values())), "compounds": compounds}
+    context = {(r["kind"], r["id"]): r for r in _rows("address_context.sql", params)}
+    out = []
+    for c in ranked:
+        names = context.get(("community", community_of.get(_key(c))), {})
+        grids = (
+            context.get(("xiaoqu", c.xiaoqu_id), {}).get("grids") if c.level == "xiaoqu" else None
+        )
+        out.append(
+            replace(
+                c,
+                district_name=names.get("district_name"),
+                street_name=names.get("street_name"),
+                community_name=names.get("community_name"),
+                grids=_grid_shares(grids),
+            )
+        )
+    return tuple(out)
 
 
 def _ranked(candidates: list[AddressCandidate]) -> tuple[AddressCandidate, ...]:
@@ -105,7 +245,7 @@ def _ranked(candidates: list[AddressCandidate]) -> tuple[AddressCandidate, ...]:
     GRIDATLAS_ADDRESS_MIN_SCORE."""
     best: dict[tuple, AddressCandidate] = {}
     for c in candidates:
-        key = (c.level, c.building_id, c.xiaoqu_id)
+        key = _key(c)
         if key not in best or best[key].score < c.score:
             best[key] = c
     min_score = _setting("GRIDATLAS_ADDRESS_MIN_SCORE")
@@ -125,6 +265,8 @@ def _query_parse(q: str) -> ParsedAddress:
     if len(q) > max_chars:
         raise BadRequest(f"the address is {len(q)} characters long; at most {max_chars}")
     parsed = address_parse(q)
+    if parsed.names_division_only:
+        return parsed
     if parsed.is_empty:
         raise BadRequest(
             "the address has no Chinese characters, letters or digits to search for: "
@@ -154,7 +296,7 @@ def _sql_params(p: ParsedAddress) -> dict:
         # The door after the road's last character (路, 街, 期): 时常路38号 finds 时长路38号.
         "door_like": f"%{road[-1]}{door}%" if road and door else None,
         "road": p.road,
-        "building": p.building,
+        "buildings": list(p.building_numbers),
         "knn": NEAREST_NAMES,
         "place_max": PLACE_MAX_ADDRESSES,
     }
@@ -180,6 +322,33 @@ def _candidate(row: dict, parsed: ParsedAddress) -> AddressCandidate:
     )
 
 
+def _grid_shares(grids: list | None) -> tuple[dict, ...]:
+    if not grids:
+        return ()
+    total = sum(g["households"] for g in grids) or 1
+    return tuple({**g, "share": round(g["households"] / total, 3)} for g in grids)
+
+
+_BUILDING_NAME = re.compile(r"^([0-9A-Z]+)(?:栋|幢|座|号楼|号)$")
+
+
+def building_number(name: str | None) -> str | None:
+    """The number of a building named 3栋, 12A幢, 5号楼 (None for 时长路38号楼-style names)."""
+    m = _BUILDING_NAME.match(name or "")
+    return m.group(1) if m else None
+
+
+def _building_score(row: dict, parsed: ParsedAddress) -> float:
+    """1 for the typed building (or an end of a typed range); 0 for the old number of a
+    renumbered one (9栋(原5栋) means 9: 5栋 is listed, as the register may not know yet)."""
+    if row["level"] != "building" or row["xiaoqu_id"] is None:
+        return 0.0
+    number = building_number(row["building_name"])
+    if number == parsed.building or number in (parsed.building_range or ()):
+        return 1.0
+    return 0.0
+
+
 def candidate_score(row: dict, parsed: ParsedAddress) -> float:
     """How well one candidate row fits the parsed query, 0 to 1 (pure).
 
@@ -196,10 +365,9 @@ def candidate_score(row: dict, parsed: ParsedAddress) -> float:
         parts.append((WEIGHT_NAME, _name_score(row, parsed)))
     if parsed.road:
         parts.append((WEIGHT_PLACE, _place_score(row["address"] or "", parsed)))
-    if parsed.building:
-        # Building rows in a compound are there because their number matched the typed one.
-        matched = row["level"] == "building" and row["xiaoqu_id"] is not None
-        parts.append((WEIGHT_BUILDING, 1.0 if matched else 0.0))
+    if parsed.building_numbers:
+        # Building rows in a compound are there because their number matched a typed one.
+        parts.append((WEIGHT_BUILDING, _building_score(row, parsed)))
     if not parts:
         return 0.0
     score = sum(w * s for w, s in parts) / sum(w for w, _ in parts)
@@ -265,7 +433,7 @@ def _plausible(row: dict, parsed: ParsedAddress) -> bool:
     return not (floor is not None and floors and floor > floors)
 
 
-def _certain(top_two: tuple[AddressCandidate, ...]) -> bool:
+def _clear_winner(top_two: tuple[AddressCandidate, ...]) -> bool:
     """One clear winner: high enough, and well ahead of the runner-up."""
     if not top_two:
         return False
@@ -273,3 +441,107 @@ def _certain(top_two: tuple[AddressCandidate, ...]) -> bool:
     second = top_two[1].score if len(top_two) > 1 else 0.0
     high_enough = first >= _setting("GRIDATLAS_ADDRESS_CERTAIN_SCORE")
     return high_enough and first - second >= _setting("GRIDATLAS_ADDRESS_CERTAIN_MARGIN")
+
+
+# --- certainty --------------------------------------------------------------------------------
+_DIVISION_SUFFIX = re.compile(r"(?:街道|社区|村|镇|乡|街)$")
+
+
+def _division_core(name: str) -> str:
+    return _DIVISION_SUFFIX.sub("", name)
+
+
+def _conflicts(c: AddressCandidate, parsed: ParsedAddress) -> list[str]:
+    """The divisions named in the text that the candidate is not in."""
+    out = []
+    if parsed.district and c.district_name and parsed.district != c.district_name:
+        out.append(parsed.district)
+    for named in parsed.divisions:
+        have = c.community_name if named.endswith(("社区", "村")) else c.street_name
+        if have and _division_core(named) != _division_core(have):
+            out.append(named)
+    return out
+
+
+def _division_filtered(
+    ranked: tuple[AddressCandidate, ...], parsed: ParsedAddress
+) -> tuple[tuple[AddressCandidate, ...], list[str]]:
+    """Candidates in the divisions the text names; when none is, all of them, and what the
+    text names that the best does not lie in (a contradiction: not certain)."""
+    if not (parsed.district or parsed.divisions) or not ranked:
+        return ranked, []
+    agreeing = tuple(c for c in ranked if not _conflicts(c, parsed))
+    if agreeing:
+        return agreeing, []
+    return ranked, _conflicts(ranked[0], parsed)
+
+
+def _where(c: AddressCandidate) -> str:
+    return " ".join(n for n in (c.district_name, c.street_name, c.community_name) if n)
+
+
+def _place(c: AddressCandidate) -> str:
+    return (c.xiaoqu_name or "") + (c.building_name or "")
+
+
+def _certainty(
+    ranked: tuple[AddressCandidate, ...], parsed: ParsedAddress, *, conflicts: list[str]
+) -> tuple[bool, list[str]]:
+    """Whether the text pins the first candidate and nothing in it contradicts it; and the
+    notes that say why not, or what was read past."""
+    notes = [f"left out the note in brackets: {n}" for n in parsed.notes]
+    if parsed.old_building:
+        notes.append(
+            f"building {parsed.building} (formerly {parsed.old_building}): found by its current "
+            "number"
+        )
+    if parsed.building_range:
+        first, last = parsed.building_range
+        notes.append(f"a range of buildings, {first} to {last}: both ends are listed, pick one")
+    if not ranked:
+        return False, notes
+    top = ranked[0]
+    certain = _clear_winner(ranked[:2]) and not parsed.building_range
+    if conflicts:
+        notes.append(
+            f"the text names {'、'.join(conflicts)}, but {_place(top)} is in {_where(top)}: "
+            "check which is right"
+        )
+        certain = False
+    if top.level == "xiaoqu":
+        if len(top.grids) > 1:
+            shares = "; ".join(f"{g['name']} ({g['code']}) {g['share']:.0%}" for g in top.grids)
+            notes.append(
+                f"{top.xiaoqu_name} lies in {len(top.grids)} grids: {shares}; add the building "
+                "to pin one"
+            )
+        if parsed.building_numbers:
+            typed = "、".join(parsed.building_numbers)
+            notes.append(f"{top.xiaoqu_name} has no building {typed} on the map: check the number")
+        # A building typed but not found, or a compound over several grids, pins no grid.
+        certain = certain and len(top.grids) == 1 and not parsed.building_numbers
+    certain = certain and _place_agrees(top, parsed, notes) and _renumbering_clear(ranked, parsed)
+    return certain, notes
+
+
+def _place_agrees(top: AddressCandidate, parsed: ParsedAddress, notes: list[str]) -> bool:
+    """A typed road (and door) is in the match's address, and a road with no compound named
+    has its door: 恒润街 alone, or 恒润街 with a building, pins no building."""
+    if not parsed.road:
+        return True
+    place = parsed.road + (f"{parsed.door}号" if parsed.door is not None else "")
+    if place not in top.address:
+        notes.append(f"{place} is not the address of {_place(top)} ({top.address})")
+        return False
+    return parsed.compound_full is not None or parsed.door is not None
+
+
+def _renumbering_clear(ranked: tuple[AddressCandidate, ...], parsed: ParsedAddress) -> bool:
+    """9栋(原5栋) where the compound still has a 5栋: the register may be on either number."""
+    if not parsed.old_building:
+        return True
+    top = ranked[0]
+    return building_number(top.building_name) == parsed.building and not any(
+        c.xiaoqu_id == top.xiaoqu_id and building_number(c.building_name) == parsed.old_building
+        for c in ranked
+    )

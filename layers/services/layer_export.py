@@ -53,10 +53,14 @@ GCJ02_NOTE = (
     "Coordinates are GCJ-02 (AMap/Tencent) lon/lat, shifted a few hundred metres from WGS84: "
     "for AMap overlays only."
 )
-# Decimals of WKT coordinates in CSV/XLSX (tables for people): 1e-7 degree (~1 cm) or 1 mm in
-# metres, far below a boundary's tolerance; keeps cells short (Excel's limit is 32,767
-# characters). Geometry files keep full precision.
-WKT_DECIMALS_DEG, WKT_DECIMALS_M = 7, 3
+# CSV/XLSX carry geometry as WKT at full precision: each coordinate in the shortest decimal that
+# reads back as the same double (GEOS ≥ 3.12, up to 17 significant digits), so a table imports
+# back bit-for-bit. Rounding to 7 decimals (~1 cm) made 4 of 297 real grids invalid on the way
+# back (vertices closer than 1e-7° merge, and a narrow slit or notch crosses itself) and every
+# feature "updated". WKT rather than WKB hex: people and every GIS read it, and the importer
+# already does. It costs ~38 characters a vertex against ~25 rounded: an XLSX cell Excel opens
+# (32,767 characters) holds ~850 vertices; GDAL writes longer cells whole and import reads them.
+WKT_FULL_PRECISION = -1  # shapely.to_wkt: GEOS's round-trip ("shortest exact") digits
 
 
 @dataclass(frozen=True)
@@ -184,13 +188,14 @@ def _with_text_geometry(frame: gpd.GeoDataFrame, crs: ExportCrs) -> pd.DataFrame
     """CSV/XLSX columns: WKT of the geometry, then x/y of a label point (the point itself, or
     a point inside the polygon), named lon/lat in degrees and x/y in metres."""
     geoms = frame.geometry.values
-    decimals = WKT_DECIMALS_DEG if crs.geographic else WKT_DECIMALS_M
     label = shapely.point_on_surface(geoms)
     x_name, y_name = ("lon", "lat") if crs.geographic else ("x", "y")
     out = pd.DataFrame(frame.drop(columns=frame.geometry.name))
-    out["wkt"] = shapely.to_wkt(geoms, rounding_precision=decimals, trim=True)
-    out[x_name] = np.round(shapely.get_x(label), decimals)
-    out[y_name] = np.round(shapely.get_y(label), decimals)
+    out["wkt"] = shapely.to_wkt(geoms, rounding_precision=WKT_FULL_PRECISION, trim=True)
+    # Unrounded too: a point layer's table edited down to lon/lat imports back exactly
+    # (pandas and the XLSX cell keep the double).
+    out[x_name] = shapely.get_x(label)
+    out[y_name] = shapely.get_y(label)
     return out
 
 

@@ -13,13 +13,16 @@ the element), and the page's own script shows names with `textContent` only (a s
 """
 
 import json
+from html import escape
 from pathlib import Path
 
 import numpy as np
 from django.conf import settings
 from django.db import connection
 
-from layers.analysis.coverage import building_coverage
+from layers.analysis import CITY, Area
+from layers.analysis.coverage import LEVELS, building_coverage
+from layers.models import ServiceStation
 
 VENDOR = Path(settings.BASE_DIR) / "geo" / "static" / "vendor" / "leaflet"
 # Colour classes of the community choropleth: share of households covered (lower bound, colour).
@@ -39,13 +42,18 @@ def _class_colour(share: float | None) -> str:
     return next(colour for floor, colour in CLASSES if share >= floor)
 
 
-def _communities(shares: dict[int, tuple[int, int]]) -> dict:
+def _communities(shares: dict[int, tuple[int, int]], area: Area) -> dict:
+    # Only the area's communities: one outside it would show grey "no households", a figure
+    # that does not follow the filter.
     with connection.cursor() as cur:
         cur.execute(
             "SELECT c.id, c.code, c.name, s.name,"
-            " ST_AsGeoJSON(ST_SimplifyPreserveTopology(c.geom, %s), 6)"
-            " FROM layers_community c JOIN layers_street s ON s.id = c.street_id ORDER BY c.code",
-            [SIMPLIFY_DEG],
+            " ST_AsGeoJSON(ST_SimplifyPreserveTopology(c.geom, %(simplify)s), 6)"
+            " FROM layers_community c JOIN layers_street s ON s.id = c.street_id"
+            " WHERE (%(district_id)s::bigint IS NULL OR s.district_id = %(district_id)s::bigint)"
+            "   AND (%(street_id)s::bigint IS NULL OR c.street_id = %(street_id)s::bigint)"
+            " ORDER BY c.code",
+            {"simplify": SIMPLIFY_DEG, **area.sql_params()},
         )
         rows = cur.fetchall()
     features = []
@@ -70,19 +78,32 @@ def _communities(shares: dict[int, tuple[int, int]]) -> dict:
     return {"type": "FeatureCollection", "features": features}
 
 
-def _stations() -> list[tuple[str, str, float, float]]:
+def _stations(levels: tuple[str, ...] | None) -> list[tuple[str, str, float, float]]:
+    # Every station of the levels that count, in or out of the area: a building near the
+    # area's edge may be covered from outside it, and the map shows what covers it.
     with connection.cursor() as cur:
-        cur.execute("SELECT name, level, ST_Y(geom), ST_X(geom) FROM layers_servicestation")
+        cur.execute(
+            "SELECT name, level, ST_Y(geom), ST_X(geom) FROM layers_servicestation"
+            " WHERE level = ANY(%s)",
+            [list(levels or LEVELS)],
+        )
         return cur.fetchall()
 
 
-def _legend(distance_m: float) -> str:
+def _legend(*, distance_m: float, mode: str, levels: tuple[str, ...] | None, area: Area) -> str:
     rows = "".join(
         f'<div><span style="background:{colour}"></span>≥ {floor:.0%}</div>'
         for floor, colour in CLASSES
     )
+    labels = dict(ServiceStation.Level.choices)
+    counted = "、".join(str(labels[lvl]) for lvl in (levels or LEVELS))
+    walk = "沿道路" if mode == "network" else "直线×绕行系数"
+    # The filters the figures hold for, as the dashboard showed them (names are escaped: an
+    # area's name is typed by editors).
+    where = escape(area.name or settings.GRIDATLAS_CITY_NAME)
     return (
-        f'<div class="ga-legend"><b>步行 {distance_m:.0f} 米内有党群服务阵地的户数占比</b>{rows}'
+        f'<div class="ga-legend"><b>步行 {distance_m:.0f} 米内有党群服务阵地的户数占比</b>'
+        f'<div class="ga-filters">范围：{where}；计入：{counted}；距离：{walk}</div>{rows}'
         '<div><span style="background:#6a3d9a;border-radius:50%"></span>未覆盖楼栋（按户数）</div>'
         '<div><span style="background:#e31a1c;border-radius:50%"></span>党群服务阵地</div></div>'
         "<style>.ga-legend{position:fixed;bottom:18px;left:18px;z-index:1000;background:#fff;"
@@ -190,9 +211,18 @@ def _page(data: dict, legend: str) -> str:
     )
 
 
-def report_map_html(*, distance_m: float, mode: str = "straight", max_buildings: int = 3000) -> str:
-    """The report map as one self-contained HTML document (no request leaves the file)."""
-    cov = building_coverage(distance_m=distance_m, mode=mode)
+def report_map_html(
+    *,
+    distance_m: float,
+    mode: str = "straight",
+    levels: tuple[str, ...] | None = None,
+    area: Area = CITY,
+    max_buildings: int = 3000,
+) -> str:
+    """The report map as one self-contained HTML document (no request leaves the file): the
+    coverage of `area` at `distance_m` metres (`mode`) by the stations of `levels` (all when
+    None), the filters stated in its legend."""
+    cov = building_coverage(distance_m=distance_m, mode=mode, levels=levels, area=area)
     shares: dict[int, tuple[int, int]] = {}
     for community in np.unique(cov.community_id):
         mask = cov.community_id == community
@@ -221,10 +251,11 @@ def report_map_html(*, distance_m: float, mode: str = "straight", max_buildings:
     data = {
         "centre": centre,
         "bounds": bounds,
-        "communities": _communities(shares),
+        "communities": _communities(shares, area),
         "community_fields": [field for field, _label in COMMUNITY_TOOLTIP],
         "community_labels": [label for _field, label in COMMUNITY_TOOLTIP],
         "buildings": buildings,
-        "stations": [[lat, lon, name] for name, _level, lat, lon in _stations()],
+        "stations": [[lat, lon, name] for name, _level, lat, lon in _stations(levels)],
     }
-    return _page(data, _legend(distance_m))
+    legend = _legend(distance_m=distance_m, mode=mode, levels=levels, area=area)
+    return _page(data, legend)

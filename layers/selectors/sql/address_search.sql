@@ -9,7 +9,8 @@
 --   door_like       LIKE pattern of the road's last character and the door number: finds the
 --                   door when the road was mistyped (used only when place finds nothing)
 --   road            the road as typed: its characters rank the door_like matches
---   building        building number as typed (3, 12A, A)
+--   buildings (text[]) building numbers as typed (3, 12A, A): the current one, an old one
+--                   (9栋(原5栋)) or both ends of a range (5栋到9栋); empty when none
 --   knn (int)       nearest names taken from compound names, and as many from aliases
 --   place_max (int) most addresses one place pattern contributes
 -- Returns one row per candidate: the typed building in a candidate compound, a compound with no
@@ -22,6 +23,8 @@
 -- trigram similarities (0 to 1) of the typed name to the compound's name and aliases:
 -- [similarity, word_similarity(typed in name), (name in typed)], the best of each over name
 -- and aliases, for the full name and for the name without phase.
+-- Each row also gives its community's id (the building's, else the compound's): its divisions
+-- and a compound's grids come from address_context.sql, for the few candidates kept.
 -- Indexes: GiST trigram on names and aliases (nearest by distance), GIN trigram on addresses.
 WITH named AS (
   (SELECT x.id AS xiaoqu_id
@@ -89,7 +92,8 @@ WITH named AS (
           SELECT b.id
             FROM layers_building b
            WHERE b.xiaoqu_id = c.xiaoqu_id
-             AND substring(b.name from '^([0-9A-Z]+)(?:栋|幢|座|号楼|号)$') = %(building)s::text
+             AND substring(b.name from '^([0-9A-Z]+)(?:栋|幢|座|号楼|号)$')
+                 = ANY(%(buildings)s::text[])
          ) tb ON true
   UNION ALL
   -- Buildings outside compounds at the typed road and door (丽新街12号楼).
@@ -106,7 +110,8 @@ SELECT CASE WHEN b.id IS NULL THEN 'xiaoqu' ELSE 'building' END AS level,
        x.id AS xiaoqu_id, x.code AS xiaoqu_code, x.name AS xiaoqu_name,
        ad.text AS address, ad.building_name AS address_building_name,
        ST_X(pt.geom) AS lon, ST_Y(pt.geom) AS lat,
-       c.exact, s.text_is_name, s.full_sims, s.core_sims
+       c.exact, s.text_is_name, s.full_sims, s.core_sims,
+       coalesce(b.community_id, x.community_id) AS community_id
   FROM candidates c
   LEFT JOIN layers_building b ON b.id = c.building_id
   LEFT JOIN layers_xiaoqu x ON x.id = c.xiaoqu_id

@@ -7,6 +7,8 @@
   const root = document.getElementById("dashboard");
   const T = JSON.parse(document.getElementById("dashboard-strings").textContent);
   const API = root.dataset.api;
+  // Rows a gap tab lists (GRIDATLAS_DASHBOARD_LIST_ROWS); its count is always the server's total.
+  const LIST_ROWS = Number(root.dataset.listRows) || 500;
   const $ = (id) => document.getElementById(id);
   const fmt = (template, values) =>
     template.replace(/%\((\w+)\)s/g, (_, k) => (values[k] === undefined ? "" : values[k]));
@@ -99,6 +101,7 @@
   }
 
   /* ---- headline figures ---- */
+  const levelLabel = (v) => ([...$("f-level").options].find((o) => o.value === v) || { text: v }).text;
   function figures(h) {
     const box = $("figures");
     const items = [
@@ -106,11 +109,15 @@
       [num(h.grids), T.fig.grids],
       [num(h.compounds_party) + " / " + num(h.compounds), T.fig.compoundsParty, pct(h.compounds_party_percent),
         h.compounds_party_percent < 80],
-      [num(h.stations.total), T.fig.stations, fmt(T.fig.stationLevels, h.stations)],
+      [num(h.stations.total), T.fig.stations, h.coverage_levels.length < $("f-level").options.length - 1
+        ? h.coverage_levels.map((l) => levelLabel(l) + " " + num(h.stations[l])).join(" · ")
+        : fmt(T.fig.stationLevels, h.stations)],
       [num(h.units_paired), T.fig.units, fmt(T.fig.pairings, { n: num(h.pairings) })],
       [num(h.registered_members), T.fig.members],
       [pct(h.households_covered_percent), fmt(T.fig.covered, { m: h.coverage_distance_m }),
-        fmt(T.fig.ofHouseholds, { n: num(h.households_covered), total: num(h.households) }),
+        fmt(T.fig.ofHouseholds, { n: num(h.households_covered), total: num(h.households) }) +
+          (h.coverage_levels.length < $("f-level").options.length - 1
+            ? " · " + fmt(T.fig.levelsCounted, { levels: h.coverage_levels.map(levelLabel).join(", ") }) : ""),
         h.households_covered_percent < 90],
     ];
     box.replaceChildren(...items.map(([v, l, s, warn]) => el("div",
@@ -155,11 +162,14 @@
   /* ---- gap lists ---- */
   const gaps = {};
   let activeGap = "uncovered";
-  function gapTable(headers, rows, zoom) {
+  function gapTable(headers, rows, zoom, total) {
     if (!rows.length) return el("p", { class: "gap-empty" }, T.noGaps);
-    return el("table", {}, el("thead", {}, el("tr", {}, ...headers.map(([, h, n]) => el("th", n ? { class: "num" } : {}, h)), el("th", {}, ""))),
+    // A capped list says so: the tab's count is the total, the table its first rows.
+    const capped = total > rows.length
+      ? [el("p", { class: "gap-capped" }, fmt(T.showingFirst, { n: num(rows.length), total: num(total) }))] : [];
+    return el("div", {}, ...capped, el("table", {}, el("thead", {}, el("tr", {}, ...headers.map(([, h, n]) => el("th", n ? { class: "num" } : {}, h)), el("th", {}, ""))),
       el("tbody", {}, ...rows.map((r) => el("tr", {}, ...headers.map(([k, , n]) => el("td", n ? { class: "num" } : {},
-        n ? num(r[k]) : (r[k] ?? "—"))), el("td", {}, el("button", { class: "zoom", type: "button", onclick: () => zoom(r) }, T.zoomTo))))));
+        n ? num(r[k]) : (r[k] ?? "—"))), el("td", {}, el("button", { class: "zoom", type: "button", onclick: () => zoom(r) }, T.zoomTo)))))));
   }
   function renderGaps() {
     const tabs = $("gap-tabs");
@@ -175,18 +185,17 @@
   async function refresh() {
     const mine = ++generation;
     const by = $("f-street").value ? "community" : "street";
-    const dist = filters().distance;
     $("dl-xlsx").href = API + "report.xlsx?" + query({ by });
-    $("dl-map").href = root.dataset.reportMapUrl + "?" + new URLSearchParams({ distance: dist });
+    $("dl-map").href = root.dataset.reportMapUrl + "?" + query();
     const parts = await Promise.allSettled([
       getJSON(API + "headline?" + query()),
       getJSON(API + "coverage?" + query({ by })),
       getJSON(API + "coverage?" + query({ by: "community" })),
-      getJSON(API + "coverage/uncovered?" + query({ limit: 300 })),
-      getJSON(API + "organisation?" + query({ limit: 500 })),
-      getJSON(API + "load?" + query({ limit: 500 })),
+      getJSON(API + "coverage/uncovered?" + query({ limit: LIST_ROWS })),
+      getJSON(API + "organisation?" + query({ limit: LIST_ROWS, gap: "no_party_organisation" })),
+      getJSON(API + "load?" + query({ limit: LIST_ROWS })),
       getJSON(API + "pairing?" + query()),
-      getJSON(API + "heatmap/uncovered.json?" + new URLSearchParams({ distance: dist, ...(filters().level ? { level: filters().level } : {}) })),
+      getJSON(API + "heatmap/uncovered.json?" + query()),
       getJSON(API + "siting?" + query({ k: 10 })),
     ]);
     if (mine !== generation) return; // a newer filter change won
@@ -215,21 +224,23 @@
     if (uncovered) gaps.uncovered = { title: T.gap.uncovered, count: uncovered.total_buildings,
       render: () => gapTable([["name", T.col.building], ["xiaoqu_name", T.col.xiaoqu], ["community_name", T.col.community],
         ["households", T.col.households, true], ["distance_m", T.col.distance, true]], uncovered.buildings,
-      (r) => flyTo([r.lon, r.lat, r.lon, r.lat])) };
-    if (org) {
-      const noParty = org.compounds.filter((c) => c.no_party_organisation);
-      gaps.party = { title: T.gap.party, count: noParty.length,
-        render: () => gapTable([["name", T.col.xiaoqu], ["community_name", T.col.community],
-          ["households", T.col.households, true], ["nearest_station_m", T.col.distance, true]], noParty, (r) => zoomToCode(r.code)) };
-    }
+      (r) => flyTo([r.lon, r.lat, r.lon, r.lat]), uncovered.total_buildings) };
+    // The party tab asks the server for that one gap, so its count (compounds_listed) is the
+    // area's total, not the length of a list capped over every gap.
+    if (org) gaps.party = { title: T.gap.party, count: org.compounds_listed,
+      render: () => gapTable([["name", T.col.xiaoqu], ["community_name", T.col.community],
+        ["households", T.col.households, true], ["nearest_station_m", T.col.distance, true]], org.compounds,
+      (r) => zoomToCode(r.code), org.compounds_listed) };
     if (load) gaps.load = { title: T.gap.load, count: load.grids_listed,
       render: () => gapTable([["name", T.col.grid], ["community_name", T.col.community],
-        ["households", T.col.households, true], ["households_per_worker", T.col.perWorker, true]], load.grids, (r) => zoomToCode(r.code)) };
+        ["households", T.col.households, true], ["households_per_worker", T.col.perWorker, true]], load.grids,
+      (r) => zoomToCode(r.code), load.grids_listed) };
     if (pairing) {
       const unpaired = pairing.communities.filter((c) => c.unpaired || c.shortfall > 0);
-      gaps.pairing = { title: T.gap.pairing, count: unpaired.length,
+      gaps.pairing = { title: T.gap.pairing, count: pairing.total.communities_unpaired_or_short,
         render: () => gapTable([["name", T.col.community], ["street_name", T.col.street], ["households", T.col.households, true],
-          ["registered_members", T.col.members, true], ["shortfall", T.col.shortfall, true]], unpaired, (r) => zoomToCode(r.code)) };
+          ["registered_members", T.col.members, true], ["shortfall", T.col.shortfall, true]], unpaired,
+        (r) => zoomToCode(r.code), pairing.total.communities_unpaired_or_short) };
     }
     if (siting) gaps.siting = { title: T.gap.siting, count: siting.sites.length,
       render: () => gapTable([["rank", "#", true], ["community_name", T.col.community],
