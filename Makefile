@@ -5,6 +5,8 @@ PORT ?= 8000
 SCALE ?= small
 SEED ?= 42
 WORKERS ?= 2
+# Test processes (pytest-xdist; a test database each, test_gridatlas_gw0, …); a module stays on one.
+TEST_WORKERS ?= auto
 
 .PHONY: run test setup db stop psql demo bench lint
 
@@ -28,7 +30,7 @@ run: setup
 	wait -n
 
 test: setup
-	.venv/bin/pytest $(PYTEST_ARGS)
+	.venv/bin/pytest -n $(TEST_WORKERS) --dist loadfile $(PYTEST_ARGS)
 
 stop:
 	bash scripts/pg.sh stop

@@ -306,6 +306,7 @@ AXES_CLIENT_IP_CALLABLE = "geo.views.client_ip"
 
 # Where sign-in lands without a (safe) `next=`, and sign-out.
 LOGIN_URL = "login"
+CSRF_FAILURE_VIEW = "geo.views.csrf_failure"  # the site's 403 page, not Django's English one
 LOGIN_REDIRECT_URL = "map"
 LOGOUT_REDIRECT_URL = "map"
 

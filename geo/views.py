@@ -109,6 +109,24 @@ def permission_denied(request, exception=None):
     return _error_response(request, 403, exception)
 
 
+CSRF_MESSAGE = gettext_noop(
+    "This form has expired or did not come from GridAtlas. Reload the page and send it again."
+)
+
+
+def csrf_failure(request, reason=""):
+    """CSRF_FAILURE_VIEW: the site's 403 page in the user's language instead of Django's English
+    one; for an API call, JSON saying to send the X-CSRFToken header."""
+    if _is_api(request):
+        message = (
+            "CSRF check failed: sign in, then send the csrftoken cookie's value as the "
+            "X-CSRFToken header"
+        )
+        return json_response({"error": message}, status=403)
+    html = loader.render_to_string("403.html", {"message": _(CSRF_MESSAGE)}, request)
+    return HttpResponse(html, status=403)
+
+
 def page_not_found(request, exception=None):
     return _error_response(request, 404, exception)
 

@@ -206,7 +206,6 @@ def _page_strings() -> dict:
         "stations": _("Nearest service stations"),
         "distance": _("%(m)s m (about %(walk)s m on foot)"),
         "load": {"under": _("below band"), "ok": _("in band"), "over": _("above band")},
-        "notCertain": _("Not certain: pick the right place"),
         "noMatch": _("No address matches “%(q)s”."),
         "loading": _("Looking up…"),
         "locating": _("Finding your location…"),

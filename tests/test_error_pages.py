@@ -61,6 +61,19 @@ def test_403_is_a_chinese_site_page(client):
 
 
 @pytest.mark.django_db
+def test_a_failed_csrf_check_is_the_sites_403_in_chinese_and_json_for_the_api():
+    client = Client(enforce_csrf_checks=True)
+    get_user_model().objects.create_user("visitor", password="pw-visit-1")
+    client.force_login(get_user_model().objects.get(username="visitor"))
+    page = client.post("/i18n/setlang/", {"language": "en"})  # a form with no token
+    assert page.status_code == 403
+    html = page.content.decode()
+    assert is_site_page(html) and "表单已过期" in html and "CSRF verification failed" not in html
+    api = client.post("/api/edit/communities/420102001001/draft", "{}", "application/json")
+    assert api.status_code == 403 and "X-CSRFToken" in api.json()["error"]
+
+
+@pytest.mark.django_db
 def test_400_page_and_json(client):
     # A Host header not in ALLOWED_HOSTS is Django's SuspiciousOperation: a 400.
     page = client.get("/", headers={"host": "evil.example"})

@@ -11,9 +11,18 @@
   const statusEl = document.getElementById("lookup-status");
   const cardEl = document.getElementById("card");
   const candidatesEl = document.getElementById("candidates");
+  const R = JSON.parse(document.getElementById("lookup-result-strings").textContent);
+  const refusedEl = document.getElementById("lookup-refused");
+  const unsureEl = document.getElementById("lookup-unsure");
+  const gridsEl = document.getElementById("compound-grids");
+  const divisionsEl = document.getElementById("divisions");
   const COORDS = /^\s*(-?\d+(?:\.\d+)?)\s*[,，\s]\s*(-?\d+(?:\.\d+)?)\s*$/;
   const fmt = (template, values) =>
     template.replace(/%\((\w+)\)s/g, (_, k) => (values[k] === undefined ? "" : values[k]));
+  // The page's own strings (the template's catalogue entries) say {name}: a % in a template's
+  // msgid is escaped by {% translate %}.
+  const say = (template, values) =>
+    template.replace(/\{(\w+)\}/g, (_, k) => (values[k] === undefined ? "" : values[k]));
   const status = (text) => { statusEl.textContent = text || ""; };
 
   const map = gridatlasOfflineMap({ container: mapEl, center: [114.30, 30.59], zoom: 11 },
@@ -134,48 +143,209 @@
     showOnMap(card);
   }
 
+  // --- how sure the answer is -------------------------------------------------------------
+  function clearResult() {
+    for (const node of [refusedEl, unsureEl, candidatesEl, gridsEl, divisionsEl, cardEl]) {
+      node.hidden = true;
+      node.replaceChildren();
+    }
+    cardEl.classList.remove("card-unsure");
+  }
+  // A refused query ((0, 0), a point abroad, text that is no address): said where the answer goes.
+  const REFUSALS = [ // the API's English 400s for a point, said in the page's language
+    [/^lon=0, lat=0 is what a GPS sends/, "noFix"],
+    [/ is not in China \(/, "abroad"],
+  ];
+  function showRefused(message) {
+    clearResult();
+    const known = REFUSALS.find(([re]) => re.test(message));
+    refusedEl.append(el("h3", null, R.refused), el("p", null, known ? R[known[1]] : message));
+    refusedEl.hidden = false;
+    showPlace(null);
+  }
+  // The API's notes are English sentences (layers/selectors/address_search.py): the known kinds
+  // are said in the page's language; an unknown one is shown as it came.
+  const NOTE_KINDS = [
+    [/^left out the note in brackets: (.*)$/s, "bracket", ["note"]],
+    [/^building (\S+) \(formerly (\S+)\): found by its current number$/, "renumbered", ["b", "old"]],
+    [/^a range of buildings, (\S+) to (\S+): both ends are listed, pick one$/, "range", ["first", "last"]],
+    [/^the text names (.+), but (.+) is in (.*): check which is right$/, "contradicts", ["named", "place", "where"]],
+    [/^(.+) lies in (\d+) grids: .*; add the building to pin one$/, "grids", ["name", "n"]],
+    [/^(.+) has no building (.+) on the map: check the number$/, "noBuilding", ["name", "b"]],
+    [/^(.+) is not the address of (.+) \((.*)\)$/, "notAddress", ["typed", "place", "address"]],
+    [/^read (\S+) as the pinyin initials of (.+?)(?: \(also (.+)\))?: check it$/, "initials", ["typed", "name", "others"]],
+    [/^no district, street or community called (.+) is on the map$/, "noDivision", ["names"]],
+  ];
+  function noteSaid(note) {
+    for (const [re, kind, names] of NOTE_KINDS) {
+      const m = re.exec(note);
+      if (!m) continue;
+      const values = {};
+      names.forEach((name, i) => { values[name] = m[i + 1] || ""; });
+      if (kind === "initials") values.others = values.others ? say(R.notes.also, { names: values.others }) : "";
+      return say(R.notes[kind], values);
+    }
+    return note;
+  }
+  function showUnsure(notes) {
+    unsureEl.replaceChildren(el("h3", null, "⚠ " + R.unsure));
+    const ul = el("ul", "unsure-notes");
+    for (const n of notes) ul.append(el("li", null, noteSaid(n)));
+    if (notes.length) unsureEl.append(ul);
+    unsureEl.hidden = false;
+  }
+  function where(c) {
+    return [c.district_name, c.street_name, c.community_name].filter(Boolean).join(" ");
+  }
+  function choose(list, node) {
+    for (const other of list.querySelectorAll(".chosen")) other.classList.remove("chosen");
+    node.classList.add("chosen");
+  }
+  // Listed whenever the answer is not certain, even one: the worker confirms it by tapping.
   function renderCandidates(body) {
-    candidatesEl.replaceChildren();
     const list = body.candidates || [];
-    candidatesEl.hidden = body.certain || list.length < 2;
-    if (candidatesEl.hidden) return;
-    candidatesEl.append(el("li", "candidates-title", T.notCertain));
+    if (body.certain || !list.length) return;
+    candidatesEl.append(el("li", "candidates-title", R.pick));
     list.forEach((c, i) => {
       const li = el("li", "candidate" + (i === 0 ? " chosen" : ""));
-      li.append(el("span", "candidate-text", c.address || c.xiaoqu_name),
-        el("span", "candidate-score", Math.round(c.score * 100) + "%"));
-      li.addEventListener("click", () => {
-        for (const other of candidatesEl.querySelectorAll(".candidate")) other.classList.remove("chosen");
-        li.classList.add("chosen");
+      li.tabIndex = 0;
+      const text = el("span", "candidate-text",
+        c.level === "xiaoqu" ? c.xiaoqu_name : (c.address || c.xiaoqu_name));
+      if (where(c)) text.append(el("small", null, where(c)));
+      li.append(text, el("span", "candidate-score", Math.round(c.score * 100) + "%"));
+      const pick = () => {
+        choose(candidatesEl, li);
+        renderCompoundGrids(c);
         lookupPoint(c.lon, c.lat, "wgs84", false);
-      });
+      };
+      li.addEventListener("click", pick);
+      li.addEventListener("keydown", (e) => { if (e.key === "Enter") pick(); });
       candidatesEl.append(li);
     });
+    candidatesEl.hidden = false;
+  }
+  // A compound over several grids: each grid with its households and share, tappable.
+  function renderCompoundGrids(c) {
+    gridsEl.replaceChildren();
+    gridsEl.hidden = !(c.level === "xiaoqu" && c.grids && c.grids.length > 1);
+    if (gridsEl.hidden) return;
+    gridsEl.append(el("h3", null, say(R.compoundGrids, { name: c.xiaoqu_name, n: c.grids.length })));
+    const ul = el("ul", "grid-shares");
+    for (const g of c.grids) {
+      const li = el("li", "grid-share");
+      const button = el("button", null);
+      button.type = "button";
+      button.dataset.code = g.code;
+      button.append(el("strong", null, g.name), " ",
+        el("span", null, say(R.gridShare, { n: g.households.toLocaleString(),
+          share: Math.round(g.share * 100) + "%" })),
+        el("small", null, g.code));
+      button.addEventListener("click", () => {
+        choose(gridsEl, li);
+        showGrid(g.code, c.xiaoqu_name);
+      });
+      li.append(button);
+      ul.append(li);
+    }
+    gridsEl.append(ul);
+  }
+  // The card the map's API gives for a grid (its code → id through /api/search): the grid itself,
+  // not a point in it, so no workers or stations; the building pins those.
+  async function showGrid(code, compound) {
+    try {
+      const found = await fetchJSON(mapEl.dataset.searchUrl, { q: code, limit: 5 });
+      const hit = found.results.find((h) => h.kind === "grids" && h.code === code);
+      if (!hit) throw new Error(code);
+      const url = mapEl.dataset.gridCardUrl.replace(/0\/?$/, hit.id);
+      renderGridCard(await fetchJSON(url, {}), compound);
+    } catch (err) { status(err.message); }
+  }
+  function renderGridCard(f, compound) {
+    cardEl.replaceChildren();
+    cardEl.hidden = false;
+    const head = el("header", "card-head");
+    head.append(el("p", "card-kicker", T.grid), el("h2", "card-title", f.name),
+      el("p", "card-code", f.code), loadChip({ load: f.facts.load, households: f.facts.households }));
+    cardEl.append(head);
+    const dl = el("dl", "card-rows");
+    const parent = (kind) => (f.parents.find((p) => p.kind === kind) || {}).name;
+    row(dl, T.street, parent("streets"));
+    row(dl, T.community, parent("communities"));
+    row(dl, T.xiaoqu, compound);
+    row(dl, T.grid, say(R.buildings, { n: f.facts.buildings }) + " · " +
+      say(R.microgrids, { n: f.facts.microgrids }));
+    cardEl.append(dl, el("p", "result-hint", say(R.gridOnly, { example: compound + "3栋" })));
+    showPlace({ gridId: f.id, bbox: f.bbox });
+  }
+  // A query naming only a division: the division, and the map on its extent.
+  function renderDivisions(body) {
+    const list = body.divisions;
+    divisionsEl.hidden = false;
+    list.forEach((d, i) => {
+      const item = el("button", "division" + (i === 0 ? " chosen" : ""));
+      item.type = "button";
+      item.append(el("span", "division-level", R.levels[d.level] || d.level),
+        el("strong", "division-name", d.name));
+      if (d.parent_name) item.append(el("small", null, d.parent_name));
+      item.addEventListener("click", () => {
+        choose(divisionsEl, item);
+        showPlace({ bbox: d.extent });
+      });
+      divisionsEl.append(item);
+    });
+    divisionsEl.append(el("p", "result-hint", R.divisionOnly));
+    showPlace({ bbox: list[0].extent });
+  }
+  // The map on an extent (a division, a grid card), or cleared (a refusal).
+  function showPlace(place) {
+    const apply = () => {
+      map.getSource("lookup").setData({ type: "FeatureCollection", features: [] });
+      map.setFilter("lookup-grid", ["==", ["id"], place && place.gridId ? place.gridId : -1]);
+      if (place && place.bbox) {
+        const [x0, y0, x1, y1] = place.bbox;
+        map.fitBounds([[x0, y0], [x1, y1]], { padding: 30, duration: 0 });
+      }
+    };
+    if (mapEl.dataset.ready === "true") apply(); else map.once("load", apply);
   }
 
-  async function fetchJSON(params) {
+  async function fetchJSON(url, params) {
     status(T.loading);
-    const r = await fetch(mapEl.dataset.lookupUrl + "?" + new URLSearchParams(params),
+    const r = await fetch(url + "?" + new URLSearchParams(params),
       { headers: { Accept: "application/json" } });
     const body = await r.json();
-    if (!r.ok) throw new Error(body.error || r.statusText);
+    if (!r.ok) {
+      const err = new Error(body.error || r.statusText);
+      err.refused = r.status === 400;
+      throw err;
+    }
     status("");
     return body;
   }
-  async function lookupPoint(lon, lat, system, clearCandidates = true) {
+  function failed(err) {
+    if (err.refused) { status(""); showRefused(err.message); } else status(err.message);
+  }
+  async function lookupPoint(lon, lat, system, fresh = true) {
     try {
-      const body = await fetchJSON({ lon, lat, crs: system });
-      if (clearCandidates) candidatesEl.hidden = true;
+      const body = await fetchJSON(mapEl.dataset.lookupUrl, { lon, lat, crs: system });
+      if (fresh) clearResult();
       renderCard(body.card);
-    } catch (err) { status(err.message); }
+    } catch (err) { failed(err); }
   }
   async function lookupAddress(q) {
     try {
-      const body = await fetchJSON({ q });
+      const body = await fetchJSON(mapEl.dataset.lookupUrl, { q });
+      clearResult();
+      const notes = body.notes || [];
+      if (body.divisions && body.divisions.length) { renderDivisions(body); return; }
+      if (!body.certain) showUnsure(notes);
       renderCandidates(body);
+      if (body.candidates && body.candidates.length) renderCompoundGrids(body.candidates[0]);
+      cardEl.classList.toggle("card-unsure", !body.certain); // a guess is drawn as one
       if (body.card) renderCard(body.card);
-      else { cardEl.hidden = true; status(fmt(T.noMatch, { q })); }
-    } catch (err) { status(err.message); }
+      else if (!notes.length) status(fmt(T.noMatch, { q }));
+      else unsureEl.prepend(el("p", "unsure-none", fmt(T.noMatch, { q })));
+    } catch (err) { failed(err); }
   }
 
   form.addEventListener("submit", (e) => {
