@@ -135,7 +135,7 @@ def test_planner_assigns_sees_violation_undoes_and_publishes(
                 page.mouse.click(box["x"] + x, box["y"] + y)
                 total = page.locator(f"{row(grid_b)} [data-role=households]")
                 page.wait_for_function(
-                    f'document.querySelector("{row(grid_b)} [data-role=households]")'
+                    f'() => document.querySelector("{row(grid_b)} [data-role=households]")'
                     f".textContent === '{b_before + parcel_households}'",
                     timeout=5_000,
                 )

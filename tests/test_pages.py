@@ -163,7 +163,7 @@ def test_grid_change_page_draws_an_offline_map(live_server, client, chromium_pat
             assert page.locator("#id_geom_map canvas").count() >= 1
             # The outline layer drew the street, community and both grids around this one.
             page.wait_for_function(
-                "Number(document.getElementById('id_geom_map').dataset.outlines) >= 4"
+                "() => Number(document.getElementById('id_geom_map').dataset.outlines) >= 4"
             )
             assert page.evaluate("geodjango_geom.featureCollection.getLength()") == 1
             assert page.evaluate("geodjango_geom.interactions.modify.getActive()") is False
