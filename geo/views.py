@@ -68,6 +68,12 @@ def login_locked_out(request, original_response=None, credentials=None):
 # --- error pages: Chinese (or the chosen language), styled, JSON on API paths ------------------
 
 # English (the API's language); pages show them translated.
+ERROR_TITLES = {
+    400: gettext_noop("Bad request"),
+    403: gettext_noop("Permission denied"),
+    404: gettext_noop("Page not found"),
+    500: gettext_noop("Server error"),
+}
 ERROR_MESSAGES = {
     400: gettext_noop(
         "The request could not be understood. Check the address or the form and try again."
@@ -95,10 +101,12 @@ def _error_response(request, status: int, exception=None) -> HttpResponse:
         args = getattr(exception, "args", ())
         reason = args[0].strip() if args and isinstance(args[0], str) else ""
         return json_response({"error": reason or ERROR_MESSAGES[status]}, status=status)
-    return HttpResponse(
-        loader.render_to_string(f"{status}.html", {"message": _(ERROR_MESSAGES[status])}, request),
-        status=status,
-    )
+    return HttpResponse(_error_page(status, _(ERROR_MESSAGES[status]), request), status=status)
+
+
+def _error_page(status: int, message: str, request=None) -> str:
+    context = {"status": status, "title": _(ERROR_TITLES[status]), "message": message}
+    return loader.render_to_string("error.html", context, request)
 
 
 def bad_request(request, exception=None):
@@ -123,8 +131,7 @@ def csrf_failure(request, reason=""):
             "X-CSRFToken header"
         )
         return json_response({"error": message}, status=403)
-    html = loader.render_to_string("403.html", {"message": _(CSRF_MESSAGE)}, request)
-    return HttpResponse(html, status=403)
+    return HttpResponse(_error_page(403, _(CSRF_MESSAGE), request), status=403)
 
 
 def page_not_found(request, exception=None):
@@ -137,7 +144,7 @@ def server_error(request):
     if _is_api(request):
         return json_response({"error": ERROR_MESSAGES[500]}, status=500)
     try:
-        html = loader.render_to_string("500.html", {"message": _(ERROR_MESSAGES[500])})
+        html = _error_page(500, _(ERROR_MESSAGES[500]))
     except Exception:  # noqa: BLE001 - the error page itself must never fail
         return HttpResponse(_(ERROR_MESSAGES[500]), status=500, content_type="text/plain")
     return HttpResponse(html, status=500)
