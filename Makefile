@@ -29,7 +29,9 @@ run: setup
 	.venv/bin/gunicorn geo.wsgi -c geo/gunicorn.conf.py --bind 127.0.0.1:$(PORT) --workers $(WORKERS) --access-logfile - & \
 	wait -n
 
+# The editor's logic first (Node's own runner, no npm package), then pytest.
 test: setup
+	node --test tests/js/*.test.mjs
 	.venv/bin/pytest -n $(TEST_WORKERS) --dist loadfile $(PYTEST_ARGS)
 
 stop:

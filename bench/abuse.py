@@ -1,4 +1,4 @@
-"""Does /healthz keep answering while 10 clients send abusive uploads? (DESIGN.md: "abuse")
+"""Does /healthz keep answering while 10 clients send abusive uploads? (docs/design.md: "abuse")
 
     .venv/bin/python bench/abuse.py                    # about 1 min (plus ~10 s the first time)
     .venv/bin/python bench/abuse.py --smoke            # a few seconds: tiny files, short phases

@@ -1,5 +1,5 @@
 #!/usr/bin/env python
-"""Time and peak memory to generate and load a demo city (DESIGN.md target for `city`:
+"""Time and peak memory to generate and load a demo city (docs/design.md target for `city`:
 ≤ 10 min and ≤ 4 GiB on the 2-core machine).
 
     .venv/bin/python bench/build_city.py --scale city [--seed 42] [--keep]

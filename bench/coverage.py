@@ -2,7 +2,7 @@
 """The coverage benchmark (issue 5): whole-city station coverage at the three walking distances
 (300 / 500 / 1000 m) in straight mode, where its time goes, the network mode when a road network
 is loaded, the heatmap raster when `layers.analysis.heatmap` exists, the other analyses of the
-report, and the peak memory of this process and of PostgreSQL; prints the DESIGN.md target with
+report, and the peak memory of this process and of PostgreSQL; prints the docs/design.md target with
 PASS/MISS.
 
     .venv/bin/python bench/coverage.py [--rounds 3] [--json PATH]
@@ -21,7 +21,7 @@ import time
 import harness
 from harness import DEFAULT_DB, phase, verdict
 
-TARGET_S = 30.0  # whole-city station coverage, the three distances together (DESIGN.md)
+TARGET_S = 30.0  # whole-city station coverage, the three distances together (docs/design.md)
 
 
 def backend_peak_kb() -> int | None:
@@ -219,7 +219,7 @@ def report(r: dict) -> list[str]:
         f"process {r['server_peak_mib']:.0f} MiB"
         + ("" if backend is None else f"; this connection's backend {backend:.0f} MiB (VmHWM)")
     )
-    print("\n6. targets (DESIGN.md)")
+    print("\n6. targets (docs/design.md)")
     return [
         verdict(
             total_s <= TARGET_S,

@@ -1,7 +1,7 @@
 #!/usr/bin/env python
 """The editing benchmark (issue 6): a layout commit with all rule checks for a local edit, the
 whole-city rule check, and grid proposals for communities of 5,000 and 20,000 buildings; prints
-the DESIGN.md / issue targets with PASS/MISS and ratios.
+the docs/design.md / issue targets with PASS/MISS and ratios.
 
     .venv/bin/python bench/editing.py [--communities 30] [--seed 1] [--json PATH]
 
@@ -36,8 +36,8 @@ import harness
 from harness import DEFAULT_DB, ROOT, phase, verdict
 
 COMMIT_P95_MS = 300.0  # issue 6: commit with all checks for a local edit
-RULES_AFTER_EDIT_MS = 200.0  # DESIGN.md: rule check after one grid edit (taken at p95)
-CITY_CHECK_S = 60.0  # DESIGN.md: whole-city rule check
+RULES_AFTER_EDIT_MS = 200.0  # docs/design.md: rule check after one grid edit (taken at p95)
+CITY_CHECK_S = 60.0  # docs/design.md: whole-city rule check
 PROPOSALS = ((5_000, 5.0), (20_000, 30.0))  # (buildings, target s)
 BENCH_USER = "bench-planner"
 

@@ -256,3 +256,43 @@ def batch_csv(lons: np.ndarray, lats: np.ndarray) -> bytes:
         for i, (lo, la) in enumerate(zip(lons, lats, strict=True))
     ]
     return ("\n".join(lines) + "\n").encode("utf-8")
+
+
+# --- the address batch --------------------------------------------------------------------------
+def address_rows(*, seed: int, n: int) -> list[str]:
+    """n addresses of buildings in compounds in the plain forms a registry export holds
+    (compound + building, with unit and room, 号楼/#/幢, Chinese numerals, N-2-501), drawn with
+    replacement: the rows the batch lookup's one-statement path is for."""
+    import cn2an
+
+    rng = random.Random(seed)
+    rows = _rows(
+        """SELECT x.name, b.name, coalesce(b.units, 2), coalesce(b.floors, 6)
+             FROM layers_building b JOIN layers_xiaoqu x ON x.id = b.xiaoqu_id
+            WHERE b.name ~ '^[0-9]+栋$'
+            ORDER BY b.id"""
+    )
+    out = []
+    for _ in range(n):
+        compound, name, units, floors = rng.choice(rows)
+        number = name.removesuffix("栋")
+        room = f"{rng.randint(1, floors)}{rng.randint(1, 4):02d}"
+        unit = rng.randint(1, units)
+        out.append(
+            rng.choice(
+                [
+                    f"{compound}{number}栋",
+                    f"{compound}{number}栋{unit}单元{room}",
+                    f"{compound}{number}{rng.choice(['号楼', '#', '幢'])}",
+                    f"{compound}{cn2an.an2cn(number)}栋",
+                    f"{compound}{number}-{unit}-{room}",
+                ]
+            )
+        )
+    return out
+
+
+def address_csv(addresses: list[str]) -> bytes:
+    """The address batch as a field office would upload it: id, name, address (UTF-8)."""
+    lines = ["编号,姓名,地址"] + [f"{i + 1},居民{i + 1},{a}" for i, a in enumerate(addresses)]
+    return ("\n".join(lines) + "\n").encode("utf-8")

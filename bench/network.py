@@ -1,7 +1,7 @@
 #!/usr/bin/env python
 """Walking distances along the road network (issue 5) for the whole `city`: every building to
 its nearest station, each step timed, cold (graph built) and warm (graph reused); prints the
-DESIGN.md target (whole-city station coverage ≤ 30 s) with PASS/MISS.
+docs/design.md target (whole-city station coverage ≤ 30 s) with PASS/MISS.
 
     .venv/bin/python bench/network.py [--rebuild] [--db gridatlas_bench]
 

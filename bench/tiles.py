@@ -1,7 +1,7 @@
 #!/usr/bin/env python
 """The tile benchmark (issue 3): raw tile SQL, our endpoint cold and warm, tipg, and a Django
 view returning constant bytes, on one seeded sample of `city` tiles, in ONE run; prints the
-DESIGN.md targets as ratios against baselines measured in the same run (the 2-core machine is
+docs/design.md targets as ratios against baselines measured in the same run (the 2-core machine is
 shared, so absolute numbers drift; ratios much less).
 
     .venv/bin/python bench/tiles.py [--per-zoom 40] [--seed 42] [--rebuild] [--skip-tipg]
@@ -558,7 +558,7 @@ def report(r: dict) -> list[str]:
         )
     r["throughput_ratios"] = ratios
     r["size_p95_kb"] = pct(r["raw_size"], 95) / 1000
-    print("\n5. targets (DESIGN.md, ratios in this run)")
+    print("\n5. targets (docs/design.md, ratios in this run)")
     return targets_report(r)
 
 

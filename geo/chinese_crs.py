@@ -1,8 +1,8 @@
 """GCJ-02 and BD-09, the coordinate systems of Chinese web maps, to and from WGS84.
 
 We store WGS84 lon/lat degrees (STORAGE_SRID; CGCS2000 is taken as equal, see geo.srid). Chinese
-web maps publish other coordinates, and this module is the only place that converts them (STYLE.md
-habit 3: at the import and lookup edges only):
+web maps publish other coordinates, and this module is the only place that converts them
+(docs/style.md habit 3: at the import and lookup edges only):
 
 - **GCJ-02** ("Mars coordinates", 火星坐标), the national obfuscation every map licensed in China
   must apply: AMap/高德, Tencent/腾讯, Google's China tiles. It shifts a point by a smooth but

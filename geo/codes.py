@@ -1,4 +1,4 @@
-"""Division and governance codes (DESIGN.md): each level extends its parent's code by a fixed
+"""Division and governance codes (docs/design.md): each level extends its parent's code by a fixed
 number of digits, so a code names its whole ancestry.
 
 >>> code_parent("420102002001")

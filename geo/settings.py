@@ -186,7 +186,7 @@ GRIDATLAS_CITY_CODE = env("GRIDATLAS_CITY_CODE", "4201")
 GRIDATLAS_CITY_NAME = env("GRIDATLAS_CITY_NAME", "武汉市")
 GRIDATLAS_METRIC_SRID = env("GRIDATLAS_METRIC_SRID", 4547, int)  # CGCS2000 GK CM 114E
 
-# Boundary rules (DESIGN.md): containment/overlap tolerance, minimum area that counts.
+# Boundary rules (docs/design.md): containment/overlap tolerance, minimum area that counts.
 GRIDATLAS_BOUNDARY_TOLERANCE_M = env("GRIDATLAS_BOUNDARY_TOLERANCE_M", 0.5, float)
 GRIDATLAS_MIN_VIOLATION_AREA_M2 = env("GRIDATLAS_MIN_VIOLATION_AREA_M2", 1.0, float)
 GRIDATLAS_SLIVER_MIN_AREA_M2 = env("GRIDATLAS_SLIVER_MIN_AREA_M2", 1.0, float)
@@ -233,6 +233,9 @@ GRIDATLAS_ADDRESS_CERTAIN_MARGIN = env("GRIDATLAS_ADDRESS_CERTAIN_MARGIN", 0.2, 
 # Batch lookup (POST /api/lookup/batch, manage.py lookup): most rows one file may hold, and the
 # upload size that allows (100,000 rows of CSV are about 10 MB).
 GRIDATLAS_BATCH_MAX_ROWS = env("GRIDATLAS_BATCH_MAX_ROWS", 100_000, int)
+# A row with both coordinates and an address whose match lies in another grid, or farther than
+# this many metres from the point, is flagged with the distance and gets no grid.
+GRIDATLAS_BATCH_DISAGREE_M = env("GRIDATLAS_BATCH_DISAGREE_M", 100, float)
 # Background jobs (layers/jobs.py on procrastinate; `manage.py procrastinate worker` runs them):
 # batch lookups one user may have queued or running at once (more: 429), rows between progress
 # updates, hours a finished job and its files are kept before the sweep deletes them, and seconds

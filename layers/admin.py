@@ -103,7 +103,7 @@ class LoadStatusFilter(admin.SimpleListFilter):
 
 
 class MissingOrganisationFilter(admin.SimpleListFilter):
-    """Compounds lacking an organisation (DESIGN.md: organisation coverage)."""
+    """Compounds lacking an organisation (docs/design.md: organisation coverage)."""
 
     title = "missing (缺少)"
     parameter_name = "missing"
@@ -392,13 +392,14 @@ class RoadAdmin(MapAdmin):
 
 @admin.register(LayoutRevision)
 class LayoutRevisionAdmin(admin.ModelAdmin):
-    """Published layouts are history: listed and read, never edited here."""
+    """Published layouts are history: listed and read, never edited here (a scheduled one is
+    cancelled in the editor's versions list, where the street's permission is checked)."""
 
-    list_display = ("community", "number", "effective_date", "author", "created_at")
-    list_filter = ("effective_date",)
+    list_display = ("community", "number", "state", "effective_date", "author", "created_at")
+    list_filter = ("effective_date", ("applied_at", admin.EmptyFieldListFilter))
     search_fields = ("community__code", "community__name", "reason")
     readonly_fields = [f.name for f in LayoutRevision._meta.fields]
-    autocomplete_fields = ("community", "author")  # never a <select> of every row
+    autocomplete_fields = ("community", "author", "cancelled_by")  # never a <select> of them all
 
     def has_add_permission(self, request):
         return False

@@ -27,6 +27,7 @@ RULE_LABELS = {
     "split_building": _("Split building"),
     "load_band": _("Households out of band"),
     "code_parent": _("Code not under its parent"),
+    "derivation": _("Polygon differs from its parcels"),
 }
 LEVEL_LABELS = {
     "street": _("Street"),

@@ -14,12 +14,13 @@ import datetime
 
 from django.conf import settings
 from django.http import HttpResponse
+from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from geo.errors import BadRequest, NotFound
 from geo.http import json_body, json_response
 from geo.params import BIGINT_MAX, INT4_MAX, date_parse, json_int, json_text
-from layers.models import Community, Grid, MicroGrid
+from layers.models import Community, Grid, LayoutRevision, MicroGrid
 from layers.services.layout_apply import (
     NewUnit,
     ParcelMove,
@@ -34,11 +35,13 @@ from layers.services.layout_drafts import (
     grids_summary,
 )
 from layers.services.layout_history import layout_diff, layout_revert
+from layers.services.layout_schedule import revision_cancel
 from layers.services.layouts import (
     layout_assignment,
     layout_commit,
     layout_editable,
     layout_revision_current,
+    revision_pending,
 )
 
 MICROGRID_CODE_CHARS = MicroGrid._meta.get_field("code").max_length  # the longest code
@@ -63,7 +66,8 @@ def _date(body: dict, *, required: bool = False) -> datetime.date:
     raw = body.get("effective_date")
     if not raw and required:
         raise BadRequest("effective_date (YYYY-MM-DD) is required: from when the layout applies")
-    return date_parse(raw or datetime.date.today().isoformat(), name="effective_date")
+    # Local date (settings.TIME_ZONE): a publish "from today" at 07:00 in Wuhan is not tomorrow.
+    return date_parse(raw or timezone.localdate().isoformat(), name="effective_date")
 
 
 def _text(body: dict, key: str) -> str:
@@ -119,10 +123,21 @@ def layout(request, code: str):
     micro-grid code}), parcels: [{id, grid, microgrid}], grids}."""
     community = _community(code)
     assignment = layout_assignment(community=community)
+    pending = revision_pending(community=community)
     return json_response(
         {
             "community": {"code": community.code, "name": community.name},
             "revision": layout_revision_current(community=community),
+            # A publish waiting for its date: no other may be published until it takes effect
+            # or is cancelled (layers/services/layouts.py).
+            "scheduled": None
+            if pending is None
+            else {
+                "revision": pending.number,
+                "effective_date": pending.effective_date.isoformat(),
+                "state": pending.state,
+                "apply_error": pending.apply_error,
+            },
             "editable": layout_editable(user=request.user, community=community),
             "next_grid_code": unit_code_next(parent_code=community.code),
             "next_microgrid_codes": microgrid_codes_next(community_code=community.code),
@@ -137,33 +152,55 @@ def layout(request, code: str):
 
 @require_GET
 def revisions(request, code: str):
-    """GET: {community, revisions: [{number, baseline, author__username (signed-in users
-    only), created_at, effective_date, reason, changed_parcels}]}, newest first. Revision 0 is
-    the baseline (the layout before the first publish, effective from 0001-01-01)."""
+    """GET: {community, revisions: [{number, baseline, state, author__username (signed-in users
+    only), created_at, effective_date, applied_at, cancelled_at, cancelled_by__username
+    (signed-in users only), apply_error, reason, changed_parcels}]}, newest first. state is
+    in_effect (it became the live layout at applied_at; the newest such is the live one),
+    scheduled (waits for effective_date), failed (its date came and the rules refused it:
+    apply_error says why) or cancelled. Revision 0 is the baseline (the layout before the first
+    publish, effective from 0001-01-01)."""
     community = _community(code)
-    fields = ["number", "baseline", "created_at", "effective_date", "reason", "changed_parcels"]
+    fields = [
+        "number",
+        "baseline",
+        "created_at",
+        "effective_date",
+        "applied_at",
+        "cancelled_at",
+        "apply_error",
+        "reason",
+        "changed_parcels",
+    ]
     if request.user.is_authenticated:  # planners' names are not shown to anonymous visitors
-        fields.insert(2, "author__username")
+        fields[2:2] = ["author__username", "cancelled_by__username"]
     rows = community.revisions.order_by("-number").values(*fields)
     return json_response(
         {
             "community": community.code,
-            "revisions": [
-                {
-                    **r,
-                    "created_at": r["created_at"].isoformat(),
-                    "effective_date": r["effective_date"].isoformat(),
-                }
-                for r in rows
-            ],
+            "revisions": [_revision_json(r) for r in rows],
         }
     )
 
 
+def _revision_json(r: dict) -> dict:
+    state = LayoutRevision(
+        applied_at=r["applied_at"], cancelled_at=r["cancelled_at"], apply_error=r["apply_error"]
+    ).state
+    stamps = ("created_at", "effective_date", "applied_at", "cancelled_at")
+    return {
+        **r,
+        **{k: r[k] and r[k].isoformat() for k in stamps},
+        "state": str(state),
+    }
+
+
 def _published(revision) -> dict:
+    """What a publish answers: the revision, whether it is live or scheduled, and the grids of
+    the live layout (unchanged by a scheduled publish until its date)."""
     return {
         "revision": revision.number,
         "effective_date": revision.effective_date.isoformat(),
+        "state": str(revision.state),
         "grids": grids_summary(community=revision.community),
     }
 
@@ -267,3 +304,18 @@ def revert(request, code: str, n: int):
         user=request.user,
     )
     return json_response(_published(revision), status=201)
+
+
+@require_POST
+def cancel(request, code: str, n: int):
+    """POST (no body needed): withdraw revision n, a publish still waiting for its date (or that
+    failed to take effect). 200 {revision, state: "cancelled", cancelled_at}; 400 when it is
+    already in effect (publish or revert instead), 409 when already cancelled."""
+    revision = revision_cancel(community_code=code, number=n, user=request.user)
+    return json_response(
+        {
+            "revision": revision.number,
+            "state": str(revision.state),
+            "cancelled_at": revision.cancelled_at.isoformat(),
+        }
+    )

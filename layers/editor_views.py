@@ -6,6 +6,7 @@ from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.http import HttpResponse
 from django.shortcuts import render
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
@@ -16,7 +17,8 @@ from layers.selectors.editor_data import editor_community_json
 
 
 def _page_strings() -> dict[str, str]:
-    """The words edit.js shows, translated here so the page needs no JavaScript catalogue."""
+    """The words the editor (layers/static/layers/edit/) shows, translated here so the page
+    needs no JavaScript catalogue."""
     return {
         "choose": _("Choose a community to edit"),
         "loading": _("Loading…"),
@@ -68,6 +70,29 @@ def _page_strings() -> dict[str, str]:
         "reverted": _("Reverted: new revision"),
         "revision": _("revision"),
         "baseline": _("baseline"),
+        "willSchedule": _(
+            "A date after today: the layout will be scheduled and take effect on that day; "
+            "until then the map and the lookup keep today's layout."
+        ),
+        "scheduledAs": _("Scheduled: revision {n} takes effect on {date}"),
+        "scheduledWaits": _(
+            "Revision {n} is scheduled to take effect on {date}. Nothing else can be published "
+            "until it takes effect or is cancelled."
+        ),
+        "scheduledFailed": _(
+            "Revision {n} could not take effect on {date}: cancel it, fix the cause and publish "
+            "again."
+        ),
+        "cancelScheduled": _("Cancel the scheduled publish"),
+        "cancelScheduledConfirm": _("Cancel revision {n}? It will never take effect."),
+        "scheduledCancelled": _("Revision {n} cancelled"),
+        "stateLive": _("in effect now"),
+        "states": {
+            "in_effect": "",
+            "scheduled": str(_("scheduled")),
+            "failed": str(_("failed to take effect")),
+            "cancelled": str(_("cancelled")),
+        },
         "unassigned": _("Unassigned"),
         "error": _("Something went wrong"),
         "undo": _("Undo"),
@@ -90,6 +115,7 @@ def edit_page(request):
             "strings": _page_strings(),
             "streets": list(streets),
             "community": request.GET.get("community", ""),
+            "today": timezone.localdate(),
             "grid_min": settings.GRIDATLAS_GRID_HOUSEHOLDS_MIN,
             "grid_max": settings.GRIDATLAS_GRID_HOUSEHOLDS_MAX,
         },

@@ -37,6 +37,7 @@ from geo.errors import (
     TooManyRequests,
 )
 from layers.models import Job, JobFile
+from layers.services.layout_schedule import layouts_due_apply
 from layers.services.lookup_batch import FORMATS, batch_lookup, table_read, table_write
 
 log = logging.getLogger(__name__)
@@ -155,8 +156,11 @@ def _batch_lookup_file(job: Job) -> tuple[JobFile, dict, int]:
     summary = {
         "rows": total,
         "matched": result.matched,
+        "blank": result.blank,
+        # The true total; the list stops at UNMATCHED_LISTED (the result file has every row).
         "unmatched_count": len(result.unmatched),
         "unmatched": [{"row": n, "reason": why} for n, why in result.unmatched[:UNMATCHED_LISTED]],
+        "unmatched_capped": len(result.unmatched) > UNMATCHED_LISTED,
         "columns_added": result.table.header[len(table.header) :],
     }
     stem = source.name.rsplit(".", 1)[0]
@@ -237,6 +241,18 @@ async def jobs_sweep_task(context, timestamp: int) -> None:
         include_cancelled=True,
         include_aborted=True,
     )
+
+
+@app.periodic(cron="* * * * *", periodic_id="layouts_take_effect")
+@app.task(name="layouts_take_effect", queue="maintenance")
+def layouts_take_effect_task(timestamp: int) -> None:
+    """Scheduled layouts go live on their date (layers/services/layout_schedule.py). The date is
+    the tick's, not the clock's when the task runs: a tick queued at 23:59 behind a long job
+    does not apply the next day's layouts early."""
+    tick = datetime.datetime.fromtimestamp(timestamp, tz=datetime.UTC)
+    counts = layouts_due_apply(today=timezone.localdate(tick))
+    if any(counts.values()):
+        log.info("scheduled layouts: %s", counts)
 
 
 # --- the edges the views share -------------------------------------------------------------------

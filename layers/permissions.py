@@ -1,4 +1,4 @@
-"""One permission model for every write path (DESIGN.md: "Every write is scoped").
+"""One permission model for every write path (docs/design.md: "Every write is scoped").
 
 Written once, with `rules` predicates, and asked by the editing API (layout_authorise), the
 import service (layer_import, whichever door it is called from), the upload page and the admin:

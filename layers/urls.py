@@ -45,6 +45,11 @@ urlpatterns = [
         edit_views.revert,
         name="api-edit-revert",
     ),
+    path(
+        "api/edit/communities/<str:code>/revisions/<int:n>/cancel",
+        edit_views.cancel,
+        name="api-edit-cancel",
+    ),
     path("api/edit/communities/<str:code>/propose", propose_views.propose, name="api-edit-propose"),
     path(
         "api/edit/communities/<str:code>/rebalance",

@@ -7,7 +7,7 @@ cd "$(dirname "$0")/.."
 SYSTEM_PACKAGES=(
   postgresql-15 postgresql-15-postgis-3 postgresql-contrib
   gdal-bin libgdal32 libgeos-c1v5 libproj25   # the C libraries GeoDjango loads by ctypes
-  nodejs npm                                   # vendors OpenLayers/MapLibre from the npm registry
+  nodejs npm                                   # vendors OpenLayers/MapLibre from npm; node --test runs tests/js
   chromium fonts-noto-cjk                      # browser tests and readable Chinese in screenshots
   gettext                                      # msgfmt: compilemessages builds the Chinese UI
 )

@@ -49,6 +49,21 @@ def rate_limits_roomy(settings):
             setattr(settings, f"GRIDATLAS_RATE_{name}_PER_MIN_{who}", 100_000)
 
 
+@pytest.fixture
+def clock_2028():
+    """The clock on 2028-01-01 09:00 in the city (ticking): publishes dated in 2027 lie in the
+    past and take effect at once. For tests of what a publish does, not of when it does it
+    (scheduled publishes: tests/test_layout_schedule.py)."""
+    import datetime
+    import zoneinfo
+
+    import time_machine
+
+    start = datetime.datetime(2028, 1, 1, 9, tzinfo=zoneinfo.ZoneInfo("Asia/Shanghai"))
+    with time_machine.travel(start, tick=True):
+        yield start
+
+
 @pytest.fixture(scope="module")
 def tiny_city(django_db_setup, django_db_blocker):
     """The tiny demo city (seed 1), loaded once for a test module and removed after it."""

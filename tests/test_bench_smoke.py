@@ -33,3 +33,25 @@ def test_abuse_smoke_healthz_answers_every_time(tmp_path):
     assert sum(counts.get("413", 0) for counts in answers.values()) > 0  # oversized: refused
     assert all(not any(s.startswith("5") for s in counts) for counts in answers.values()), answers
     assert "PASS  /healthz keeps answering" in run.stdout
+
+
+@pytest.mark.django_db(transaction=True)  # the bench's own connection sees only committed rows
+def test_lookup_smoke_runs_the_address_batch_beside_the_point_batch(tmp_path, django_db_blocker):
+    from tests.demo_city_support import city_loaded, plan_make
+
+    out = tmp_path / "lookup.json"
+    argv = [sys.executable, str(ROOT / "bench" / "lookup.py"), "--smoke", "--no-build"]
+    argv += ["--db", settings.DATABASES["default"]["NAME"], "--json", str(out)]
+    with city_loaded(django_db_blocker, plan_make(scale="tiny", seed=1)):
+        run = subprocess.run(  # noqa: S603 - our own script
+            argv, cwd=ROOT, capture_output=True, text=True, timeout=600
+        )
+    assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
+    batch = json.loads(out.read_text())["address_batch"]
+    addresses, points = batch["addresses"], batch["points"]
+    assert batch["n"] == addresses["rows"] == points["rows"] == 300
+    # Plain forms: the one-statement path answers most, and every certain one is matched.
+    assert addresses["fast_decided"] >= 0.8 * 300
+    assert addresses["matched"] >= addresses["fast_certain"] > 0
+    assert addresses["per_row_n"] == 300 - addresses["fast_decided"]
+    assert "address batch of 300:" in run.stdout and "rows/s" in run.stdout

@@ -374,3 +374,77 @@ def test_planner_boxes_brushes_splits_and_cuts(
         assert Parcel.objects.filter(community__code=community).count() == parcels_before + 1
         assert Parcel.objects.filter(pk=cut_parcel).exists()
         assert problems == [], problems
+
+
+@pytest.mark.browser
+@pytest.mark.slow
+@pytest.mark.django_db(transaction=True)
+def test_planner_schedules_a_publish_sees_it_waiting_and_cancels_it(
+    live_server, django_db_blocker, chromium_path, artifacts_dir
+):
+    """A date after today schedules the publish: the page says when it takes effect, the live
+    layout stays, publishing is closed until the scheduled one is cancelled."""
+    from playwright.sync_api import sync_playwright
+
+    with city_loaded(django_db_blocker, plan_make(scale="tiny", seed=1)):
+        tile_cache_clear()
+        parcel_id, grid_a, grid_b, _households, community = neighbour_pair()
+        parcel = Parcel.objects.get(pk=parcel_id)
+        point = parcel.geom.point_on_surface
+        planner_make("planner_s", password="pw-edit-3", streets=[parcel.community.street])
+        problems: list[str] = []
+        with sync_playwright() as pw:
+            browser = pw.chromium.launch(executable_path=chromium_path, args=CHROMIUM_ARGS)
+            try:
+                page = english_page(browser, live_server.url, problems=problems)
+                page.on("dialog", lambda dialog: dialog.accept())
+                sign_in(
+                    page, f"{live_server.url}/edit/?community={community}", "planner_s", "pw-edit-3"
+                )
+                page.wait_for_function(READY_JS, timeout=TIMEOUT_MS)
+                page.locator(f"{row(grid_b)} .ed-pick").click()
+                x, y = page.evaluate(
+                    f"(() => {{ const p = window.gridatlasEditorMap.project([{point.x}, "
+                    f"{point.y}]); return [p.x, p.y]; }})()"
+                )
+                box = page.locator("#edit-map").bounding_box()
+                page.mouse.click(box["x"] + x, box["y"] + y)
+                checked(page)
+                page.fill("#ed-effective", "2030-06-01")
+                page.locator("#ed-effective").dispatch_event("input")
+                assert "scheduled" in page.locator("#ed-effective-hint").inner_text()
+                page.fill("#ed-reason", "grids kept small until the 2030 review")
+                page.locator("#ed-publish").click()
+                page.wait_for_function(
+                    "() => document.getElementById('ed-publish-status').textContent"
+                    ".startsWith('Scheduled: revision 1 takes effect on 2030-06-01')",
+                    timeout=TIMEOUT_MS,
+                )
+                page.wait_for_selector(
+                    "#ed-versions li[data-number='1'][data-state='scheduled']", timeout=TIMEOUT_MS
+                )
+                waits = page.locator("#ed-scheduled")
+                assert waits.is_visible() and "2030-06-01" in waits.inner_text()
+                # The editor shows the live layout again: the parcel is still A's.
+                assert page.evaluate(f"window.gridatlasEditor.parcels.get({parcel_id}).grid") == (
+                    grid_a
+                )
+                assert (
+                    page.locator("#ed-versions li[data-number='0']")
+                    .inner_text()
+                    .count("in effect now")
+                )
+                page.screenshot(path=artifacts_dir / "edit_scheduled.png")
+
+                page.locator("#ed-cancel-scheduled").click()
+                page.wait_for_selector(
+                    "#ed-versions li[data-number='1'][data-state='cancelled']", timeout=TIMEOUT_MS
+                )
+                assert page.locator("#ed-scheduled").is_hidden()
+                assert "Revision 1 cancelled" in page.locator("#ed-status").inner_text()
+            finally:
+                browser.close()
+        revision = LayoutRevision.objects.get(community__code=community, number=1)
+        assert revision.state == "cancelled" and revision.applied_at is None
+        assert Parcel.objects.get(pk=parcel_id).grid.code == grid_a
+        assert problems == [], problems

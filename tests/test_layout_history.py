@@ -20,6 +20,9 @@ from layers.services.layouts import BASELINE_DATE
 from tests.demo_city_support import planner_make
 from tests.test_layout_commit import commit, neighbour_move
 
+# Their publishes are dated 2027: on a later day they take effect at once.
+pytestmark = pytest.mark.usefixtures("clock_2028")
+
 
 @pytest.fixture
 def planner(client):

@@ -1,4 +1,4 @@
-"""Never certain and wrong (DESIGN.md, issue 13 finding 4), over a corpus generated from the
+"""Never certain and wrong (docs/design.md, issue 13 finding 4), over a corpus generated from the
 frozen tiny city: every building in many forms (plain, spaced, Chinese numerals, traditional
 characters, a bracketed note, road and door, renumbered, a range, a wrong district, street or
 community, a number the compound lacks, a door number read as a building), every compound

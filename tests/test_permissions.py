@@ -129,6 +129,9 @@ WRITE = {
     "api/edit/communities/<str:code>/revisions/<int:n>/revert": Write(
         EDIT + "revisions/1/revert", {"post": "revert"}
     ),
+    "api/edit/communities/<str:code>/revisions/<int:n>/cancel": Write(
+        EDIT + "revisions/1/cancel", {"post": "empty"}
+    ),
     "api/edit/communities/<str:code>/propose": Write(EDIT + "propose", {"post": "propose"}),
     "api/edit/communities/<str:code>/rebalance": Write(EDIT + "rebalance", {"post": "rebalance"}),
     "api/edit/communities/<str:code>/assign-unassigned": Write(

@@ -1,10 +1,10 @@
-"""The analyses leadership asks for (DESIGN.md): station coverage, organisation coverage, grid
+"""The analyses leadership asks for (docs/design.md): station coverage, organisation coverage, grid
 load and unit pairing; the heatmaps and siting live beside them.
 
-Each analysis is split the same way (STYLE.md habit 7): a selector loads arrays or rows with one
-SQL file per statement (`sql/`), a pure function computes, and the views, the `coverage` command
-and `report.py` only present the results. What the modules share is here: the area a request is
-narrowed to (a district or a street, by code) and the one place list lengths are capped.
+Each analysis is split the same way (docs/style.md habit 7): a selector loads arrays or rows with
+one SQL file per statement (`sql/`), a pure function computes, and the views, the `coverage`
+command and `report.py` only present the results. What the modules share is here: the area a
+request is narrowed to (a district or a street, by code) and the one place list lengths are capped.
 """
 
 from dataclasses import dataclass

@@ -1,5 +1,5 @@
 """Station coverage: the households within walking distance of a party-mass service station
-(DESIGN.md: 300 / 500 / 1000 m, the 5-, 10- and 15-minute life circles of GB 50180-2018).
+(docs/design.md: 300 / 500 / 1000 m, the 5-, 10- and 15-minute life circles of GB 50180-2018).
 
 A building is one point, ST_PointOnSurface of its footprint (always inside it). Distances are
 metres in the city's metric CRS (`geo.srid.metric_srid()`, a Gauss-Krüger zone whose scale error

@@ -1,6 +1,6 @@
 """Heatmaps of the city as rasters in EPSG:3857: uncovered households, and grid load.
 
-Three layers, as STYLE.md asks:
+Three layers, as docs/style.md asks:
 
 - **pure** (`density_raster`, `polygon_raster`, `raster_rgba`, `bounds_lonlat`): arrays in,
   a `Raster` or pixels out; no database, no files;

@@ -1,4 +1,4 @@
-"""Walking distances along the road network: station coverage in network mode (DESIGN.md).
+"""Walking distances along the road network: station coverage in network mode (docs/design.md).
 
     d = walking_distances(building_ids=ids, max_distance_m=1000.0)
     d.distance_m[k], d.station_id[k]   # building ids[k]: metres on foot to its nearest station

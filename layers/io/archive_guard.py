@@ -66,27 +66,42 @@ def zip_check(*, source, name: str) -> None:
 
 
 def rows_capped(
-    records: Iterable[list], *, name: str, max_rows: int, max_columns: int | None = None
+    records: Iterable[list],
+    *,
+    name: str,
+    max_rows: int,
+    max_columns: int | None = None,
+    keep_blank: bool = False,
 ) -> Iterator[list]:
     """The records (header first) with blank rows dropped, stopping with a BadRequest as soon as
     more than `max_rows` rows follow the header, or a row has more than `max_columns` cells:
-    nothing past the cap is read."""
+    nothing past the cap is read. `keep_blank` keeps blank rows between rows (record i is then
+    the sheet's row i + 1) but not after the last: they count once a row follows them."""
     max_columns = max_columns or settings.GRIDATLAS_TABLE_MAX_COLUMNS
     n = -1  # the header is record 0
+    blanks: list[list] = []  # kept blank rows not yet followed by a row
+    held = 0
     for record in records:
         if len(record) > max_columns:
             raise BadRequest(
-                f"{name}, row {n + 2}: {len(record):,} cells, more than the {max_columns:,} "
-                "columns a table may have (GRIDATLAS_TABLE_MAX_COLUMNS); keep the columns needed"
+                f"{name}, row {n + held + 2}: {len(record):,} cells, more than the "
+                f"{max_columns:,} columns a table may have (GRIDATLAS_TABLE_MAX_COLUMNS); keep "
+                "the columns needed"
             )
         if n >= 0 and not any(str(c).strip() for c in record if c is not None):
+            if keep_blank:
+                held += 1
+                if n + held <= max_rows:  # past the cap only counted: a row after them fails
+                    blanks.append(record)
             continue
-        n += 1
+        n += held + 1
         if n > max_rows:
             raise BadRequest(
                 f"{name} has more than {max_rows:,} rows; split it into files of {max_rows:,}",
                 max_rows=max_rows,
             )
+        yield from blanks
+        blanks, held = [], 0
         yield record
 
 
@@ -101,10 +116,13 @@ def text_lines(text: str) -> Iterator[str]:
         start = end
 
 
-def csv_records(*, text: str, name: str, max_rows: int) -> list[list[str]]:
-    """The CSV's records (header first, blank rows dropped), parsed row by row and stopped at
-    the cap + 1 instead of reading everything first."""
-    return list(rows_capped(csv_reader(text, name=name), name=name, max_rows=max_rows))
+def csv_records(
+    *, text: str, name: str, max_rows: int, keep_blank: bool = False
+) -> list[list[str]]:
+    """The CSV's records (header first, blank rows dropped unless `keep_blank`), parsed row by
+    row and stopped at the cap + 1 instead of reading everything first."""
+    records = csv_reader(text, name=name)
+    return list(rows_capped(records, name=name, max_rows=max_rows, keep_blank=keep_blank))
 
 
 def csv_reader(text: str, *, name: str) -> Iterator[list[str]]:
@@ -173,9 +191,12 @@ def _sheet_rows(zf: zipfile.ZipFile, member: str, *, stop_after: int) -> int:
     return count
 
 
-def xlsx_table(*, source, name: str, max_rows: int) -> tuple[list[str], list[list[str]]]:
-    """Header and rows (strings; blank rows dropped) of the first sheet of an XLSX (a path or
-    bytes), checked in the order of the module docstring before and while it streams."""
+def xlsx_table(
+    *, source, name: str, max_rows: int, keep_blank: bool = False
+) -> tuple[list[str], list[list[str]]]:
+    """Header and rows (strings; blank rows dropped unless `keep_blank`: then rows[i] is the
+    sheet's row i + 2) of the first sheet of an XLSX (a path or bytes), checked in the order of
+    the module docstring before and while it streams."""
     zip_check(source=source, name=name)
     sheet_rows_check(source=source, name=name, max_rows=max_rows)
     from openpyxl import load_workbook  # a second of imports, spent on files that passed
@@ -190,7 +211,12 @@ def xlsx_table(*, source, name: str, max_rows: int) -> tuple[list[str], list[lis
         _dimension_check(sheet, name=name, max_rows=max_rows)
         cells = [
             ["" if v is None else str(v) for v in row]
-            for row in rows_capped(sheet.iter_rows(values_only=True), name=name, max_rows=max_rows)
+            for row in rows_capped(
+                sheet.iter_rows(values_only=True),  # missing rows come as empty ones
+                name=name,
+                max_rows=max_rows,
+                keep_blank=keep_blank,
+            )
         ]
     finally:
         book.close()

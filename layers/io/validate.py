@@ -15,7 +15,7 @@ import shapely
 from django.db import models
 
 from geo.codes import LEVELS, code_regex
-from geo.geometry import CHINA_BOUNDS_LONLAT
+from geo.geometry import geometry_problems
 from geo.srid import STORAGE_SRID, metric_srid
 from layers.io.columns import LayerColumns
 
@@ -30,6 +30,14 @@ CODE_LEVELS = {
     "buildings": "building",
 }
 MAX_LISTED_ISSUES = 1000  # issues kept per rule beyond which only a count is reported
+# The import's rule name for each problem of geo.geometry.geometry_problems (the message is the
+# models' own).
+GEOMETRY_RULES = {
+    "empty": "missing_geometry",
+    "wrong_crs": "outside_china",
+    "invalid": "invalid_geometry",
+    "sliver": "sliver",
+}
 
 
 @dataclass
@@ -256,19 +264,16 @@ def geometries_check(
         )
         values[i] = None
     _not_finite(values, rows, keys, report)
-    present = ~shapely.is_missing(values)
-    x0, y0, x1, y1 = CHINA_BOUNDS_LONLAT
-    inside = shapely.contains_xy(shapely.box(x0, y0, x1, y1), *_centres(values, present))
-    for i in np.flatnonzero(present & ~inside):
-        report.add(
-            rows.iat[i],
-            keys.iat[i],
-            "outside_china",
-            "the feature is not in China: wrong coordinate system? declare --crs",
-        )
-    invalid = present & ~shapely.is_valid(values)
-    for i in np.flatnonzero(invalid):
-        values[i] = _invalid(values[i], rows.iat[i], keys.iat[i], repair, report)
+    # The models' own check (geo.geometry), so a feature the admin refuses is refused here with
+    # the same reason, and one it accepts passes.
+    for i, problem in enumerate(geometry_problems(values)):
+        if problem is None:
+            continue
+        if problem.code == "invalid":
+            values[i] = _invalid(values[i], rows.iat[i], keys.iat[i], repair, report, problem)
+            continue
+        report.add(rows.iat[i], keys.iat[i], GEOMETRY_RULES[problem.code], problem.message)
+        values[i] = None
     return gpd.GeoSeries(values, index=geoms.index, crs=geoms.crs)
 
 
@@ -304,22 +309,13 @@ def _flattened(values, report: ImportReport):
     return values
 
 
-def _centres(values, present):
-    xs = np.full(len(values), np.nan)
-    ys = np.full(len(values), np.nan)
-    pts = shapely.point_on_surface(values[present])
-    xs[present], ys[present] = shapely.get_x(pts), shapely.get_y(pts)
-    return xs, ys
-
-
 def _area_m2(geom) -> float:
     return float(
         gpd.GeoSeries([geom], crs=f"EPSG:{STORAGE_SRID}").to_crs(metric_srid()).area.iloc[0]
     )
 
 
-def _invalid(geom, row, key, repair: bool, report: ImportReport):
-    reason = shapely.is_valid_reason(geom)
+def _invalid(geom, row, key, repair: bool, report: ImportReport, problem):
     fixed = shapely.make_valid(geom, method="structure", keep_collapsed=False)
     polygonal = shapely.get_type_id(fixed) in (3, 6)
     proposal = (
@@ -329,11 +325,15 @@ def _invalid(geom, row, key, repair: bool, report: ImportReport):
         else "redraw the outline"
     )
     if repair and polygonal and not fixed.is_empty:
+        (again,) = geometry_problems([fixed])
+        if again is not None:
+            report.add(row, key, GEOMETRY_RULES[again.code], f"once repaired: {again.message}")
+            return None
         report.add(
             row,
             key,
             "invalid_geometry",
-            f"invalid geometry ({reason}): repaired",
+            f"{problem.message} Repaired.",
             repair=proposal,
             severity="warning",
         )
@@ -342,7 +342,7 @@ def _invalid(geom, row, key, repair: bool, report: ImportReport):
         row,
         key,
         "invalid_geometry",
-        f"invalid geometry: {reason}",
+        problem.message,
         repair=proposal + ("; run with --make-valid to apply it" if polygonal else ""),
     )
     return None

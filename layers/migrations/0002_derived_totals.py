@@ -1,4 +1,4 @@
-"""Database-resident derivation (DESIGN.md: grids and micro-grids are sets of parcels).
+"""Database-resident derivation (docs/design.md: grids and micro-grids are sets of parcels).
 
 Every path that changes a building or a parcel (admin, API, import, the editor, raw SQL) goes
 through these triggers, so a grid's polygon and households cannot disagree with its parcels:

@@ -3,7 +3,7 @@ matter to a boundary rule, in g's SRID, or NULL.
 
 A part matters when it is larger than min_area_m2 and thicker than twice the tolerance (it
 survives an inward buffer of tolerance_m): slivers along a shared edge are noding noise or
-within the drawing tolerance of DESIGN.md. The overlay that produced g runs in degrees on
+within the drawing tolerance of docs/design.md. The overlay that produced g runs in degrees on
 geometries the CHECK constraints keep valid; only the small parts are projected, and made valid
 after projecting, because a polygon valid in degrees can self-intersect by nanometres in metres.
 """

@@ -4,10 +4,9 @@
 refresh of four parcels scanned every parcel of the city (35 ms on `city` data; the refresh of two
 grids and six micro-grids 30 ms), on every commit, cut and edit. PL/pgSQL plans each branch apart:
 NULL (refresh all, for bulk loads) keeps the full scan, a list of ids uses the primary key.
-The bodies are those of 0002 with the filter written once per branch; reversing restores 0002's.
+The bodies are those of 0002 with the filter written once per branch; reversing restores 0002's
+(a copy of its text here, so that this migration does not depend on another's wording).
 """
-
-import importlib
 
 from django.db import migrations
 
@@ -58,15 +57,52 @@ END $$;
 """
 
 
-def _0002_functions() -> str:
-    """0002's own definitions of the two functions (its FORWARD up to the next function)."""
-    text = importlib.import_module("layers.migrations.0002_derived_totals").FORWARD
-    start = text.index("CREATE OR REPLACE FUNCTION ga_refresh_parcels")
-    end = text.index("CREATE OR REPLACE FUNCTION ga_building_set_parcel")
-    return text[start:end]  # CREATE OR REPLACE may change the language back
+# 0002's definitions (CREATE OR REPLACE may change the language back).
+BACKWARD = r"""
+CREATE OR REPLACE FUNCTION ga_refresh_parcels(ids bigint[]) RETURNS void
+LANGUAGE sql AS $$
+  UPDATE layers_parcel p
+     SET households = s.hh, building_count = s.n
+    FROM (SELECT p2.id, coalesce(sum(b.households), 0)::int AS hh, count(b.id)::int AS n
+            FROM layers_parcel p2
+            LEFT JOIN layers_building b ON b.parcel_id = p2.id
+           WHERE ids IS NULL OR p2.id = ANY(ids)
+           GROUP BY p2.id) s
+   WHERE p.id = s.id
+     AND (p.households, p.building_count) IS DISTINCT FROM (s.hh, s.n);
+$$;
+
+-- Grids and micro-grids: polygon = union of their parcels (freehand layouts keep their own),
+-- totals = sums over their parcels.
+CREATE OR REPLACE FUNCTION ga_refresh_units(grid_ids bigint[], microgrid_ids bigint[]) RETURNS void
+LANGUAGE sql AS $$
+  UPDATE layers_grid g
+     SET geom = CASE WHEN g.geom_source = 'parcels' THEN s.geom ELSE g.geom END,
+         households = s.hh, building_count = s.n
+    FROM (SELECT g2.id, ST_Multi(ST_Union(p.geom)) AS geom,
+                 coalesce(sum(p.households), 0)::int AS hh,
+                 coalesce(sum(p.building_count), 0)::int AS n
+            FROM layers_grid g2
+            LEFT JOIN layers_parcel p ON p.grid_id = g2.id
+           WHERE grid_ids IS NULL OR g2.id = ANY(grid_ids)
+           GROUP BY g2.id) s
+   WHERE g.id = s.id;
+  UPDATE layers_microgrid m
+     SET geom = CASE WHEN m.geom_source = 'parcels' THEN s.geom ELSE m.geom END,
+         households = s.hh, building_count = s.n
+    FROM (SELECT m2.id, ST_Multi(ST_Union(p.geom)) AS geom,
+                 coalesce(sum(p.households), 0)::int AS hh,
+                 coalesce(sum(p.building_count), 0)::int AS n
+            FROM layers_microgrid m2
+            LEFT JOIN layers_parcel p ON p.micro_grid_id = m2.id
+           WHERE microgrid_ids IS NULL OR m2.id = ANY(microgrid_ids)
+           GROUP BY m2.id) s
+   WHERE m.id = s.id;
+$$;
+"""
 
 
 class Migration(migrations.Migration):
     dependencies = [("layers", "0008_layout_drafts")]
 
-    operations = [migrations.RunSQL(FORWARD, reverse_sql=_0002_functions())]
+    operations = [migrations.RunSQL(FORWARD, reverse_sql=BACKWARD)]

@@ -1,7 +1,7 @@
 """The nested governance map: District ⊃ Street ⊃ Community ⊃ Grid ⊃ MicroGrid, and the Parcels
 that grids and micro-grids are made of.
 
-Grids and micro-grids are sets of parcels (DESIGN.md). Their `geom`, `households` and
+Grids and micro-grids are sets of parcels (docs/design.md). Their `geom`, `households` and
 `building_count` are derived by database triggers (see migration 0002) from the parcels, and the
 parcels' from the buildings, so shared edges stay shared and totals cannot be typed in. A layout
 imported as freehand polygons is marked `geom_source=freehand` until it is turned into parcels:

@@ -32,6 +32,30 @@ class LayoutRevision(models.Model):
     baseline = models.BooleanField(
         default=False, help_text="Revision 0: the layout as it was before the first publish"
     )
+    # The state of a publish (see layers/services/layout_schedule.py). These four columns are the
+    # only ones the database lets change after insert, and each only once (from empty).
+    applied_at = models.DateTimeField(
+        null=True, blank=True, help_text="When it became the live layout; empty while scheduled"
+    )
+    cancelled_at = models.DateTimeField(
+        null=True, blank=True, help_text="When a scheduled publish was withdrawn"
+    )
+    cancelled_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    apply_error = models.TextField(
+        blank=True, help_text="Why a scheduled publish could not take effect on its date"
+    )
+
+    class State(models.TextChoices):
+        IN_EFFECT = "in_effect", "in effect"
+        SCHEDULED = "scheduled", "scheduled"
+        CANCELLED = "cancelled", "cancelled"
+        FAILED = "failed", "failed to take effect"
 
     class Meta:
         verbose_name = "layout revision (网格调整版本)"
@@ -41,9 +65,25 @@ class LayoutRevision(models.Model):
                 fields=["community", "number"], name="layout_revision_number_unique"
             )
         ]
+        # The worker's "what is due today" scan reads only the pending few.
+        indexes = [
+            models.Index(
+                fields=["effective_date"],
+                name="layout_revision_pending",
+                condition=models.Q(applied_at__isnull=True, cancelled_at__isnull=True),
+            )
+        ]
 
     def __str__(self):
         return f"{self.community.code} r{self.number} ({self.effective_date})"
+
+    @property
+    def state(self) -> str:
+        if self.cancelled_at is not None:
+            return self.State.CANCELLED
+        if self.applied_at is not None:
+            return self.State.IN_EFFECT
+        return self.State.FAILED if self.apply_error else self.State.SCHEDULED
 
 
 class LayoutRevisionGrid(models.Model):

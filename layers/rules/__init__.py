@@ -1,4 +1,4 @@
-"""The boundary rules of DESIGN.md, checked set-based in PostGIS (one SQL file per rule)."""
+"""The boundary rules of docs/design.md, checked set-based in PostGIS (one SQL file per rule)."""
 
 from .check import RULES, Violation, boundary_violations
 

@@ -40,7 +40,15 @@ CODE_LENGTHS = {
     "layers_building": 16,
     "layers_microgrid": 18,
 }
-RULES = ("outside_parent", "overlap", "gap", "split_building", "load_band", "code_parent")
+RULES = (
+    "outside_parent",
+    "overlap",
+    "gap",
+    "split_building",
+    "load_band",
+    "code_parent",
+    "derivation",
+)
 # Messages in the request's language (gettext at format time); {level} is a level's name.
 MESSAGES = {
     "outside_parent": gettext_lazy("{level} {0} reaches {area:.0f} m² outside its parent {1}"),
@@ -51,6 +59,10 @@ MESSAGES = {
         "{level} {0} has {households} households, outside the band {lo}–{hi}"
     ),
     "code_parent": gettext_lazy("{level} code {0} does not start with its parent's code {1}"),
+    "derivation": gettext_lazy(
+        "{level} {0} is derived from its parcels but its polygon differs from their union by "
+        "{area:.0f} m²: re-derive it from the parcels, or mark it freehand"
+    ),
 }
 LEVEL_NAMES = {
     "street": gettext_lazy("street"),
@@ -175,4 +187,7 @@ def _violations(rules: tuple[str, ...], params: dict, scope_like: str) -> list[V
         if "load_band" in rules:
             bands = {**_bands(level), "scope_like": scope_like}
             run("load_band.sql", level, table, params=bands, unit=table)
+        if "derivation" in rules:
+            pchild = PARCEL_COLUMNS[level]["pchild"]
+            run("derivation.sql", level, table, params=params, unit=table, pchild=pchild)
     return out

@@ -10,7 +10,7 @@ character still finds them), compounds and buildings at the typed road and door 
 typed building inside each compound (the compound itself when it has none), and returns the raw
 similarities. `candidate_score` (pure) weighs them into a score in [0, 1].
 
-Never certain and wrong (DESIGN.md): `certain` only when the text pins one building, or one
+Never certain and wrong (docs/design.md): `certain` only when the text pins one building, or one
 compound lying in one grid, and nothing in the text contradicts it — a district, street office or
 community that is not the match's, a road or door that is not its address, an old number that is
 still another building of the compound, a range. Divisions named in the text filter the

@@ -13,6 +13,7 @@ from pathlib import Path
 
 from django.conf import settings
 from django.db import connection
+from django.utils import timezone
 
 from geo.sql import sql_text
 from layers.models.boundaries import load_status
@@ -131,7 +132,8 @@ def grid_as_of(*, lon: float, lat: float, at: datetime.date) -> AsOf | None:
     point, and the live layout answers. A separate statement: the normal lookup stays as fast."""
     with connection.cursor() as cur:
         cur.execute(
-            sql_text(SQL_DIR / "point_lookup_as_of.sql"), {"lon": lon, "lat": lat, "at": at}
+            sql_text(SQL_DIR / "point_lookup_as_of.sql"),
+            {"lon": lon, "lat": lat, "at": at, "today": timezone.localdate()},
         )
         rows = cur.fetchall()
     if not rows:

@@ -29,6 +29,7 @@ from psycopg import sql
 
 from geo.codes import LEVELS
 from geo.errors import BadRequest
+from geo.sql import sql_compose
 from layers.io import writer
 from layers.io.columns import LAYERS, LayerColumns
 from layers.io.crs import crs_resolve, geometries_to_storage
@@ -45,10 +46,12 @@ from layers.io.validate import (
 )
 from layers.permissions import SYSTEM, ImportScope, import_authorise
 from layers.rules import boundary_violations
+from layers.rules.check import RELATIONS
+from layers.rules.compare import violations_deduplicated, violations_new
 
 Progress = Callable[[str, int, int], None] | None
-# Boundary layers whose import is checked against the boundary rules of DESIGN.md, and the rules
-# that block an import when the new data breaks them (a gap is reported, not blocking: a
+# Boundary layers whose import is checked against the boundary rules of docs/design.md, and the
+# rules that block an import when the new data breaks them (a gap is reported, not blocking: a
 # community's grids are often imported one street at a time).
 BOUNDARY_LEVELS = {
     "streets": "street",
@@ -56,8 +59,10 @@ BOUNDARY_LEVELS = {
     "grids": "grid",
     "microgrids": "microgrid",
 }
-CHECKED_RULES = ("outside_parent", "overlap", "gap", "code_parent")
+CHECKED_RULES = ("outside_parent", "overlap", "gap", "code_parent", "derivation")
 WARNING_RULES = {"gap"}
+# Parents checked one by one; a file touching more is checked over their common prefix.
+PARENT_SCOPES_MAX = 20
 # pg_advisory_xact_lock(namespace, hashtext(layer)): the first key keeps our locks apart from
 # any other user of advisory locks in the same database ("GA" in ASCII).
 IMPORT_LOCK_NAMESPACE = 0x4741
@@ -309,14 +314,14 @@ def _write(
     if report.errors:
         return
     level = BOUNDARY_LEVELS.get(plan.spec.layer)
-    scope = _common_prefix(frame["code"].tolist()) if level else None
-    before = _violation_keys(scope) if level else set()
+    scopes = _parent_scopes(level, plan) if level else []
+    before = _violations_over(scopes)
     _progress(progress, "write", 0, len(rows))
     bulk = len(rows) >= settings.GRIDATLAS_IMPORT_BULK_MIN_ROWS
     report.created, report.updated, report.unchanged = writer.rows_write(plan=plan, bulk=bulk)
     _progress(progress, "write", len(rows), len(rows))
     if level:
-        _new_violations(before, scope, frame, plan.spec, report)
+        _new_violations(before, scopes, frame, plan.spec, report)
 
 
 # The streets a stored feature of each table lies in (alias t), for rows an import would
@@ -433,17 +438,41 @@ def _common_prefix(codes: list[str]) -> str:
     return prefix
 
 
-def _violation_keys(scope: str) -> set:
-    return {(v.rule, v.codes) for v in boundary_violations(rules=CHECKED_RULES, scope=scope)}
+def _parent_scopes(level: str, plan: writer.Plan) -> list[str]:
+    """The parents the file touches, each checked whole (all its children as they will be after
+    the write: the database's and the file's): the parent each row names (its code's prefix when
+    the column is blank) and the parent of the stored feature a row replaces. Past
+    PARENT_SCOPES_MAX parents, their common prefix (one check over a street, a district or the
+    city that covers them all)."""
+    child, parent, fk = RELATIONS[level]
+    fk_id = next(f"{f.column}__id" for f in plan.fks if f.column == plan.spec.parent)
+    text = sql_compose(
+        writer.SQL_DIR / "touched_parents.sql",
+        staging=writer.STAGING,
+        fk_id=fk_id,
+        child=child,
+        fk=fk,
+        parent=parent,
+    )
+    with connection.cursor() as cur:
+        cur.execute(text)
+        parents = sorted(code for (code,) in cur.fetchall())
+    if len(parents) > PARENT_SCOPES_MAX:
+        return [_common_prefix(parents)]
+    return parents
 
 
-def _new_violations(before: set, scope: str, frame, spec, report: ImportReport) -> None:
+def _violations_over(scopes: list[str]) -> list:
+    found = [v for s in scopes for v in boundary_violations(rules=CHECKED_RULES, scope=s or None)]
+    return violations_deduplicated(found)
+
+
+def _new_violations(before: list, scopes: list[str], frame, spec, report: ImportReport) -> None:
     """The boundary rules the new data breaks: violations after writing that were not there
-    before (a city's own old violations are not the import's fault)."""
+    before, or that grew (layers.rules.compare; a city's own old violations are not the
+    import's fault, but making one worse is)."""
     rows = dict(zip(frame["code"], frame["_row"], strict=True))
-    for v in boundary_violations(rules=CHECKED_RULES, scope=scope):
-        if (v.rule, v.codes) in before:
-            continue
+    for v in violations_new(before=before, after=_violations_over(scopes)):
         severity = "warning" if v.rule in WARNING_RULES else "error"
         row = next((rows[c] for c in v.codes if c in rows), None)
         report.add(row, v.codes[0], v.rule, v.message, severity=severity)

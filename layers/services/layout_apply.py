@@ -3,7 +3,7 @@ step shared by a publish (layout_commit), a draft's check (rolled back in a save
 
 - Moves may name grids and micro-grids listed as new units: they are created first. Their codes
   are the parent's code + 3 digits and never one used before in the community — retired codes
-  included, read from the pghistory event tables (DESIGN.md: a retired code is never reused).
+  included, read from the pghistory event tables (docs/design.md: a retired code is never reused).
 - A parcel moved with no micro-grid gets one, so micro-grids keep tiling their grid (rule 3 checks
   micro-grids against their grid): if its grid did not change it keeps its micro-grid; otherwise
   the parcels that came from the same micro-grid (or from none) into the same grid become one new

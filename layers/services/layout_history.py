@@ -4,11 +4,9 @@ totals, building→grid), never today's parcels, so they survive parcels being c
 
 - diff(a, b): per grid, households and buildings before/after and the area gained and lost; the
   areas that changed grid as GeoJSON features with the buildings and households that moved.
-- revert(n): a NEW revision whose layout equals revision n's, published through layout_commit so
-  the rules are checked. Parcels that existed at n go back to n's grid and micro-grid; parcels
-  made since (a cut line splits parcels) go to the grid whose snapshot polygon at n covers their
-  point on surface. Units n had that were retired since are re-created under their old codes:
-  restoring a grid is not reusing its code for another one.
+- revert(n): a NEW revision whose layout equals revision n's (revision_restore_plan), published
+  through layout_commit so the rules are checked. Units n had that were retired since are
+  re-created under their old codes: restoring a grid is not reusing its code for another one.
 - as-of: layers.selectors.lookup.grid_as_of reads the same snapshots (point_lookup_as_of.sql).
 """
 
@@ -80,7 +78,12 @@ def layout_diff(*, community_code: str, from_number: int, to_number: int) -> dic
     }
 
 
-def _revert_moves(target: LayoutRevision) -> list[ParcelMove]:
+def revision_restore_plan(target: LayoutRevision) -> tuple[list[ParcelMove], list[NewUnit]]:
+    """The parcel moves that make the live layout equal revision `target`, and the units they
+    need that are not live (re-created under their old codes and names). Parcels that existed at
+    the revision go back to its grid and micro-grid; parcels made since (a cut splits parcels)
+    go where the revision's snapshot polygon covers their point on surface. Used by revert and
+    by a scheduled publish taking effect (layout_schedule)."""
     live = list(
         Parcel.objects.filter(community=target.community).values_list(
             "pk", "grid__code", "micro_grid__code"
@@ -100,7 +103,15 @@ def _revert_moves(target: LayoutRevision) -> list[ParcelMove]:
                 {"revision_id": target.pk, "parcel_ids": newer},
             )
             wanted |= {pk: (grid, micro) for pk, grid, micro in cur.fetchall()}
-    return [ParcelMove(pk, *wanted[pk]) for pk, grid, micro in live if (grid, micro) != wanted[pk]]
+    moves = [ParcelMove(pk, *wanted[pk]) for pk, grid, micro in live if (grid, micro) != wanted[pk]]
+    community = target.community
+    live_codes = set(community.grids.values_list("code", flat=True))
+    live_codes |= set(
+        community.grids.values_list("microgrids__code", flat=True).exclude(microgrids__code=None)
+    )
+    names = dict(target.units.values_list("code", "name"))
+    needed = {c for m in moves for c in (m.grid_code, m.microgrid_code) if c}
+    return moves, [NewUnit(code, names.get(code, code)) for code in sorted(needed - live_codes)]
 
 
 def layout_revert(
@@ -117,18 +128,11 @@ def layout_revert(
     layout_authorise(user=user, community=target.community)
     if not reason.strip():
         raise BadRequest("say why you revert (reason)")
-    moves = _revert_moves(target)
+    if target.state == LayoutRevision.State.CANCELLED:
+        raise BadRequest(f"revision {number} was cancelled and never took effect: pick another")
+    moves, new_units = revision_restore_plan(target)
     if not moves:
         raise BadRequest(f"the live layout already equals revision {number}: nothing to revert")
-    live_codes = set(target.community.grids.values_list("code", flat=True))
-    live_codes |= set(
-        target.community.grids.values_list("microgrids__code", flat=True).exclude(
-            microgrids__code=None
-        )
-    )
-    names = dict(target.units.values_list("code", "name"))
-    needed = {c for m in moves for c in (m.grid_code, m.microgrid_code) if c}
-    new_units = [NewUnit(code, names.get(code, code)) for code in sorted(needed - live_codes)]
     return layout_commit(
         community_code=community_code,
         base_revision=base_revision,

@@ -1,4 +1,4 @@
-"""Turning an imported freehand layout into parcels (DESIGN.md, issue 6).
+"""Turning an imported freehand layout into parcels (docs/design.md, issue 6).
 
 A community whose grids (and micro-grids) are freehand polygons is cut into faces by all its
 edges at once — its own boundary, the grids', the micro-grids', the existing parcels' and the

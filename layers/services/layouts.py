@@ -15,6 +15,12 @@ revision records it with a snapshot of every grid — or nothing happens.
   lookups before the first publish answer the baseline and a back-dated publish still wins.
 - Every commit runs in a pghistory context naming the revision, its effective date, the
   community and the author, so the grid and parcel history rows say which publish made them.
+- A publish dated after today (Asia/Shanghai, settings.TIME_ZONE) is *scheduled*: the moves are
+  applied and checked in a savepoint, the revision and its snapshot are recorded, and the live
+  layout is put back — the map, tiles, lookup, analyses and exports keep showing the layout in
+  effect today. A worker applies it on its date (layers/services/layout_schedule.py). While a
+  community has a scheduled (or failed) publish pending, other publishes are refused (409):
+  each would be computed on a layout that is about to change; cancel it first.
 Grid and micro-grid polygons and totals follow from the parcels by the derivation triggers, and
 the tile cache purges what they touch, so the map shows the new layout at once.
 """
@@ -25,10 +31,11 @@ from pathlib import Path
 
 import pghistory
 from django.db import connection, transaction
+from django.utils import timezone
 
 from geo.errors import BadRequest, Conflict, Forbidden, NotFound, RuleViolation
 from geo.sql import sql_text
-from layers.models import Community, LayoutRevision, Parcel
+from layers.models import Community, LayoutRevision, LayoutRevisionGrid, Parcel
 from layers.permissions import (
     is_planner,
     is_signed_in,
@@ -52,6 +59,7 @@ __all__ = [
     "layout_commit",
     "layout_editable",
     "layout_revision_current",
+    "revision_pending",
 ]
 
 
@@ -103,6 +111,33 @@ def layout_revision_current(*, community: Community) -> int:
     return latest or 0
 
 
+def revision_pending(*, community: Community) -> LayoutRevision | None:
+    """The community's publish waiting for its date (or that failed to take effect), if any."""
+    return (
+        community.revisions.filter(applied_at=None, cancelled_at=None)
+        .select_related("author")
+        .order_by("number")
+        .first()
+    )
+
+
+def _pending_refuse(community: Community) -> None:
+    pending = revision_pending(community=community)
+    if pending is None:
+        return
+    when = pending.effective_date.isoformat()
+    state = f"is scheduled to take effect on {when}"
+    if pending.apply_error:
+        state = f"failed to take effect on {when} ({pending.apply_error})"
+    raise Conflict(
+        f"revision {pending.number} of {community.code} {state}: cancel it in the versions list "
+        "before publishing another change, or wait until it takes effect",
+        scheduled_revision=pending.number,
+        scheduled_effective_date=when,
+        state=pending.state,
+    )
+
+
 def _stale(community: Community, base_revision: int, current: int, user) -> Conflict:
     # Who published is told to signed-in users only (planners' names are not public).
     fields = ["number", "created_at", "effective_date", "changed_parcels"]
@@ -127,10 +162,18 @@ def _stale(community: Community, base_revision: int, current: int, user) -> Conf
 
 
 def revision_record(
-    *, community: Community, number: int, user, effective_date, reason: str, changed: list[int]
+    *,
+    community: Community,
+    number: int,
+    user,
+    effective_date,
+    reason: str,
+    changed: list[int],
+    applied: bool = True,
 ) -> LayoutRevision:
     """Create revision `number` with the snapshot of the live layout (grids, micro-grids,
-    buildings) — in the caller's transaction, after the layout is final."""
+    buildings) — in the caller's transaction, after the layout is final. `applied`: it is the
+    live layout from now on (else it is scheduled: layout_commit puts the live layout back)."""
     with connection.cursor() as cur:
         cur.execute(sql_text(SQL_DIR / "layout_buildings.sql"), {"community_id": community.pk})
         raw = cur.fetchone()[0]
@@ -146,6 +189,7 @@ def revision_record(
         changed_parcels=changed,
         buildings=buildings,
         baseline=number == 0,
+        applied_at=timezone.now() if applied else None,
     )
     with connection.cursor() as cur:
         cur.execute(
@@ -190,6 +234,8 @@ def layout_commit(
         current = layout_revision_current(community=community)
         if base_revision != current:
             raise _stale(community, base_revision, current, user)
+        _pending_refuse(community)
+        scheduled = effective_date > timezone.localdate()
         context = {
             "action": "layout_publish",
             "community": community.code,
@@ -207,6 +253,9 @@ def layout_commit(
                     reason="baseline: the layout before the first publish",
                     changed=[],
                 )
+            # A scheduled publish is applied, checked and snapshotted in a savepoint that is
+            # then rolled back: the live layout stays the one in effect today.
+            savepoint = transaction.savepoint() if scheduled else None
             changed = layout_apply(
                 community=community, moves=moves, new_units=new_units, restore=restore
             )
@@ -217,11 +266,33 @@ def layout_commit(
                     f"{len(blocking)} rule violation(s): nothing was published",
                     violations=[v.as_dict() for v in blocking],
                 )
-            return revision_record(
+            revision = revision_record(
                 community=community,
                 number=current + 1,
                 user=user,
                 effective_date=effective_date,
                 reason=band_reason.strip(),
                 changed=changed or sorted({m.parcel_id for m in moves}),
+                applied=not scheduled,
             )
+            if scheduled:
+                revision = _revision_keep(revision, savepoint)
+            return revision
+
+
+def _revision_keep(revision: LayoutRevision, savepoint) -> LayoutRevision:
+    """Roll back to `savepoint` (the layout before the moves) and record `revision` and its
+    snapshot again: the scheduled revision survives, the live layout is as it was."""
+    units = list(
+        revision.units.values("level", "code", "name", "geom", "households", "building_count")
+    )
+    fields = {
+        f.attname: getattr(revision, f.attname)
+        for f in LayoutRevision._meta.concrete_fields
+        if not f.primary_key
+    }
+    transaction.savepoint_rollback(savepoint)
+    kept = LayoutRevision(**fields)
+    kept.save(force_insert=True)
+    LayoutRevisionGrid.objects.bulk_create(LayoutRevisionGrid(revision=kept, **u) for u in units)
+    return kept

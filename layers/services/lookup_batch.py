@@ -1,34 +1,44 @@
-"""Batch lookup of a spreadsheet: CSV (UTF-8 or GBK, as Excel in China saves it) or XLSX in, the
-same table out with grid columns added, and the rows that did not match, with the reason.
+"""Batch lookup of a spreadsheet: the same table out, every row in its place, with grid columns,
+the matched compound and building, how each row was matched, and the rows that got no grid with
+the reason (lookup_batch_table.py reads and writes the files).
 
-Rows hold either coordinates (lon/lat columns, 经度/纬度) or an address (地址/address). Points are
-looked up all at once (layers.selectors.batch_points); addresses one by one.
+Each row is looked up by what it has: valid coordinates (经度/纬度, lon/lat) by point, an address
+(地址) by address, both by both. Points are looked up all at once (layers.selectors.batch_points);
+addresses of the plain form too, in one statement (address_batch), the rest one by one
+(address_candidates). A row's grid is filled only when its answer is certain: an address
+the search is unsure of, or an address and a point that disagree (another grid, or more than
+GRIDATLAS_BATCH_DISAGREE_M apart), leaves the grid blank for review, with the candidate and the
+distance beside it — never a guess in the grid columns.
 """
 
-import csv
-import io
 import math
-import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
-from charset_normalizer import from_bytes
 from django.conf import settings
 from django.utils.translation import gettext as _
+from pyproj import Geod
 
 from geo.chinese_crs import to_wgs84_many
 from geo.errors import BadRequest
-from geo.spreadsheet import csv_row, csv_text_read, xlsx_row
-from layers.io.archive_guard import csv_records, xlsx_table
+from geo.geometry import CHINA_BOUNDS_LONLAT
+from layers.selectors.address_batch import address_answers
 from layers.selectors.address_search import address_candidates
 from layers.selectors.batch_points import point_columns
+from layers.services.lookup_batch_table import (  # noqa: F401 - the service's file API
+    FORMATS,
+    UNMATCHED_ROW_HEADER,
+    Table,
+    csv_decode,
+    table_read,
+    table_write,
+)
 
-FORMATS = ("csv", "xlsx")
 ADDRESS_COLUMNS = ("address", "addr", "地址", "详细地址", "住址", "q")
 LON_COLUMNS = ("lon", "lng", "long", "longitude", "经度", "x")
 LAT_COLUMNS = ("lat", "latitude", "纬度", "y")
-ADDED_COLUMNS = (
+GRID_COLUMNS = (
     "街道",
     "社区",
     "网格编码",
@@ -37,16 +47,19 @@ ADDED_COLUMNS = (
     "微网格",
     "最近驿站",
     "驿站距离(米)",
-    "匹配结果",
 )
-
-
-@dataclass
-class Table:
-    fmt: str  # csv | xlsx
-    header: list[str]
-    rows: list[list[str]]
-    encoding: str = "utf-8-sig"  # CSV only: written back in the encoding it came in
+ADDED_COLUMNS = (
+    *GRID_COLUMNS,
+    "小区",
+    "楼栋",
+    "匹配方式",
+    "距离差(米)",
+    "候选",
+    "匹配结果",  # last: the reason a row has no grid, or 已匹配
+)
+BY_POINT, BY_ADDRESS, BY_BOTH = "坐标", "地址", "坐标+地址"
+GEOD = Geod(ellps="WGS84")
+PROGRESS_EVERY = 100  # address rows between progress calls on the per-row path
 
 
 @dataclass
@@ -54,91 +67,34 @@ class BatchResult:
     table: Table
     matched: int
     unmatched: list[tuple[int, str]] = field(default_factory=list)  # (row number, reason)
+    blank: int = 0  # blank rows, kept in place and counted as neither
 
 
-def _format_of(filename: str) -> str:
-    suffix = filename.rsplit(".", 1)[-1].lower() if "." in filename else ""
-    if suffix not in FORMATS:
-        raise BadRequest(f"{filename!r}: send a .csv or .xlsx file")
-    return suffix
+@dataclass
+class _Found:
+    """An address's answer: a point, the compound and building, certain or not."""
+
+    lon: float | None  # None: a compound's answer without its point (never certain)
+    lat: float | None
+    xiaoqu: str
+    building: str
+    certain: bool
 
 
-def csv_decode(data: bytes, filename: str) -> tuple[str, str]:
-    # UTF-8 first, then GB18030 (the superset of GBK that Excel in China saves CSVs in): both
-    # are strict, so a wrong guess fails instead of giving mojibake. Anything else is guessed.
-    for encoding in ("utf-8-sig", "gb18030"):
-        try:
-            return data.decode(encoding), encoding
-        except UnicodeDecodeError:
-            pass
-    best = from_bytes(data).best()
-    if best is None or best.encoding is None:
-        raise BadRequest(f"{filename}: cannot tell the text encoding; save it as UTF-8 or GBK CSV")
-    return str(best), best.encoding
+@dataclass
+class _Row:
+    """What one row gets: its point (the grid columns are that point's), or none."""
 
-
-def table_read(*, data: bytes, filename: str) -> Table:
-    """Parse an uploaded file into a header and rows of strings; BadRequest says what is wrong."""
-    fmt = _format_of(filename)
-    if not data.strip():
-        raise BadRequest(f"{filename} is empty")
-    if fmt == "xlsx":
-        limit = settings.GRIDATLAS_BATCH_MAX_ROWS
-        header, rows = xlsx_table(source=data, name=filename, max_rows=limit)
-        encoding = "utf-8-sig"
-    else:
-        text, encoding = csv_decode(data, filename)
-        # Counted while parsed: a file over the cap stops at its first row past it.
-        capped = csv_records(text=text, name=filename, max_rows=settings.GRIDATLAS_BATCH_MAX_ROWS)
-        records = [[csv_text_read(c) for c in r] for r in capped]
-        header, rows = records[0], records[1:]
-    header = [h.strip() for h in header]
-    rows = [r for r in rows if any(c.strip() for c in r)]
-    for n, row in enumerate(rows, start=2):
-        if len(row) > len(header):
-            raise BadRequest(f"{filename}, row {n}: {len(row)} cells but {len(header)} headers")
-        row.extend([""] * (len(header) - len(row)))
-    limit = settings.GRIDATLAS_BATCH_MAX_ROWS
-    if len(rows) > limit:
-        raise BadRequest(f"{filename} has {len(rows):,} rows; split it into files of {limit:,}")
-    return Table(fmt, header, rows, encoding)
-
-
-def xlsx_rows(data: bytes, filename: str) -> tuple[list[str], list[list[str]]]:
-    from openpyxl import load_workbook
-
-    try:
-        book = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-    except (zipfile.BadZipFile, KeyError, ValueError, OSError) as exc:
-        raise BadRequest(f"{filename} is not a readable .xlsx workbook ({exc})") from None
-    sheet = book.worksheets[0]
-    cells = [
-        ["" if v is None else str(v) for v in row] for row in sheet.iter_rows(values_only=True)
-    ]
-    book.close()
-    if not cells:
-        raise BadRequest(f"{filename}: the first sheet is empty")
-    return cells[0], cells[1:]
-
-
-def table_write(table: Table) -> bytes:
-    if table.fmt == "xlsx":
-        from openpyxl import Workbook
-
-        book = Workbook(write_only=True)
-        sheet = book.create_sheet("lookup")
-        for row in [table.header, *table.rows]:
-            sheet.append(xlsx_row(sheet, row))  # names as text cells, never formulas
-        out = io.BytesIO()
-        book.save(out)
-        return out.getvalue()
-    text = io.StringIO()
-    # A formula-like cell gets a leading ' (geo.spreadsheet); table_read takes it off again.
-    csv.writer(text).writerows(csv_row(r) for r in [table.header, *table.rows])
-    try:
-        return text.getvalue().encode(table.encoding)
-    except UnicodeEncodeError:
-        return text.getvalue().encode("utf-8-sig")
+    by: str = ""
+    point: tuple[float, float] | None = None
+    xiaoqu: str = ""
+    building: str = ""
+    candidate: str = ""
+    distance: str = ""
+    note: str = ""
+    matched: bool = False
+    grid_blank: bool = False  # a point known, not certain: its grid is left for review
+    cells: list[str] | None = None  # the grid columns, when not those of `point`
 
 
 def _column(header: list[str], names: tuple[str, ...]) -> int | None:
@@ -149,21 +105,42 @@ def _column(header: list[str], names: tuple[str, ...]) -> int | None:
 def batch_lookup(
     *, table: Table, crs: str, progress: Callable[[int], None] | None = None
 ) -> BatchResult:
-    """Add ADDED_COLUMNS to every row: by coordinates when the table has lon/lat columns, else by
-    address. `crs` is the coordinates' system (wgs84, gcj02, bd09); `progress(n)` after n rows."""
+    """Add ADDED_COLUMNS to every row (blank rows too: output row i is input row i), each row by
+    what it has. `crs` is the coordinates' system (wgs84, gcj02, bd09); `progress(n)` after n
+    rows."""
     lon_i, lat_i = _column(table.header, LON_COLUMNS), _column(table.header, LAT_COLUMNS)
     addr_i = _column(table.header, ADDRESS_COLUMNS)
-    if lon_i is not None and lat_i is not None:
-        result = _by_points(table, lon_i, lat_i, crs)
-    elif addr_i is not None:
-        result = _by_addresses(table, addr_i, progress)
-    else:
+    has_points = lon_i is not None and lat_i is not None
+    if not has_points and addr_i is None:
         raise BadRequest(
             "no address column (地址 or address) and no coordinate columns (经度/纬度 or lon/lat); "
             f"the columns are: {', '.join(table.header) or '(none)'}"
         )
+    n = len(table.rows)
+    blank = [not any(c.strip() for c in row) for row in table.rows]
+    points = _points(table, lon_i, lat_i, crs) if has_points else [None] * n
+    texts = [row[addr_i].strip() if addr_i is not None else "" for row in table.rows]
+    found = _addresses(texts, blank, progress)
+    rows = [
+        _row(
+            points[i],
+            found[i],
+            texts[i],
+            blank[i],
+            has_points=has_points,
+            has_address=addr_i is not None,
+        )
+        for i in range(n)
+    ]
+    located = [i for i, r in enumerate(rows) if r.point is not None]
+    cols = point_columns(
+        lons=np.array([rows[i].point[0] for i in located]),
+        lats=np.array([rows[i].point[1] for i in located]),
+    )
+    _disagreements(rows, points, located, cols)
+    result = _written(table, rows, blank, located, cols)
     if progress is not None:
-        progress(len(table.rows))
+        progress(n)
     return result
 
 
@@ -174,8 +151,182 @@ def _number(text: str) -> float:
         return math.nan
 
 
+def _points(table: Table, lon_i: int, lat_i: int, crs: str) -> list:
+    """Per row: its WGS84 point; None without coordinates; "" for coordinates not in degrees;
+    a reason for points refused as the single lookup refuses them ((0, 0), outside China)."""
+    raw_lon = [r[lon_i].strip() for r in table.rows]
+    raw_lat = [r[lat_i].strip() for r in table.rows]
+    lons = np.array([_number(t) for t in raw_lon])
+    lats = np.array([_number(t) for t in raw_lat])
+    bad = ~np.isfinite(lons) | ~np.isfinite(lats) | (np.abs(lons) > 180) | (np.abs(lats) > 90)
+    # (0, 0) is a GPS with no fix; outside China, swapped or foreign coordinates: a grid far
+    # away would be written as the answer (layers/lookup_views.py refuses them the same way).
+    x0, y0, x1, y1 = CHINA_BOUNDS_LONLAT
+    with np.errstate(invalid="ignore"):
+        no_fix = ~bad & (lons == 0) & (lats == 0)
+        abroad = ~bad & ~no_fix & ~((lons >= x0) & (lons <= x1) & (lats >= y0) & (lats <= y1))
+    bad |= no_fix | abroad
+    good = np.flatnonzero(~bad)
+    wgs_lon, wgs_lat = to_wgs84_many(lons[good], lats[good], crs=crs)
+    out: list = [None if not (a or b) else "" for a, b in zip(raw_lon, raw_lat, strict=True)]
+    for k, i in enumerate(good):
+        out[int(i)] = (float(wgs_lon[k]), float(wgs_lat[k]))
+    for i in np.flatnonzero(no_fix):
+        out[int(i)] = _("lon=0, lat=0: a GPS with no fix")
+    for i in np.flatnonzero(abroad):
+        out[int(i)] = _("not in China: lon and lat swapped, or another coordinate system?")
+    return out
+
+
+def _addresses(texts: list[str], blank: list[bool], progress) -> list:
+    """Per row: a _Found, None (no such address), a BadRequest message (not an address), or
+    "" (no address). Plain forms in one statement (address_batch), the rest one by one."""
+    out: list = [""] * len(texts)
+    asked = [i for i, t in enumerate(texts) if t and not blank[i]]
+    for i, fast in zip(asked, address_answers([texts[i] for i in asked]), strict=True):
+        if fast is not None:
+            out[i] = _Found(
+                fast.lon, fast.lat, fast.xiaoqu_name or "", fast.building_name or "", fast.certain
+            )
+    slow = [i for i in asked if out[i] == ""]
+    done = len(texts) - len(slow)
+    if progress is not None:
+        progress(done)
+    for k, i in enumerate(slow):
+        try:
+            result = address_candidates(q=texts[i], limit=2)
+        except BadRequest as exc:
+            out[i] = exc.message
+        else:
+            top = result.candidates[0] if result.candidates else None
+            out[i] = top and _Found(
+                top.lon,
+                top.lat,
+                top.xiaoqu_name or "",
+                top.building_name or "",
+                result.certain,
+            )
+        if progress is not None and k % PROGRESS_EVERY == PROGRESS_EVERY - 1:
+            progress(done + k + 1)
+    return out
+
+
+def _place(f: _Found) -> str:
+    return f"{f.xiaoqu}{f.building}" or "?"
+
+
+def _row(point, found, text: str, blank: bool, *, has_points: bool, has_address: bool) -> _Row:
+    """How one row is matched, from its point (a tuple, "" for coordinates not in degrees, None
+    for none) and its address's answer (see _addresses)."""
+    if blank:
+        return _Row(note=_("blank row"))
+    no_address = found if isinstance(found, str) else ""
+    if text and found is None:
+        no_address = _("address not found")
+    found = found if isinstance(found, _Found) else None
+    no_point = point if isinstance(point, str) else ""
+    if point == "" or (point is None and has_points and not has_address):
+        no_point = _("lon/lat are not coordinates in degrees")
+    if isinstance(point, tuple):
+        return _by_point(point, found, no_address)
+    if found is not None and found.certain:
+        row = _Row(BY_ADDRESS, (found.lon, found.lat), found.xiaoqu, found.building, matched=True)
+        if no_point:
+            row.note = _("%(why)s: matched by the address") % {"why": no_point}
+        return row
+    if found is not None:
+        return _Row(
+            BY_ADDRESS,
+            None if found.lon is None else (found.lon, found.lat),
+            candidate=_place(found),
+            note=_("uncertain: check it"),
+            grid_blank=True,
+        )
+    if no_point or no_address:
+        return _Row(note=no_point or no_address)
+    if has_address and not has_points:
+        return _Row(note=_("empty address"))
+    return _Row(note=_("no coordinates and no address"))
+
+
+def _by_point(point: tuple[float, float], found: _Found | None, no_address: str) -> _Row:
+    if found is not None and found.certain:
+        # The address's point until compared with the typed one (_disagreements).
+        return _Row(BY_BOTH, (found.lon, found.lat), found.xiaoqu, found.building, matched=True)
+    row = _Row(BY_POINT, point, matched=True)
+    if found is not None:  # an address the search is unsure of: the point decides
+        row.candidate = _place(found)
+        row.note = _("the address is not certain: matched by the coordinates")
+    elif no_address:
+        row.note = _("%(why)s: matched by the coordinates") % {"why": no_address}
+    return row
+
+
+def _disagreements(rows: list[_Row], points: list, located: list[int], cols) -> None:
+    """Rows with both a point and a certain address (their point is the address's until here):
+    where the typed point gives another grid or lies farther than GRIDATLAS_BATCH_DISAGREE_M
+    away, the row is flagged with both grids and the distance, and its grid left blank; where
+    they agree, the grid columns are the typed point's."""
+    both = [k for k, i in enumerate(located) if rows[i].by == BY_BOTH]
+    if not both:
+        return
+    typed = [points[located[k]] for k in both]
+    at_point = point_columns(
+        lons=np.array([p[0] for p in typed]), lats=np.array([p[1] for p in typed])
+    )
+    limit = settings.GRIDATLAS_BATCH_DISAGREE_M
+    for j, k in enumerate(both):
+        row = rows[located[k]]
+        (lon, lat), (a_lon, a_lat) = typed[j], row.point
+        metres = GEOD.inv(lon, lat, a_lon, a_lat)[2]
+        row.distance = f"{metres:.0f}"
+        grid_point, grid_address = at_point.grid_code[j], cols.grid_code[k]
+        if grid_point == grid_address and metres <= limit:
+            row.cells = _grid_cells(at_point, j)
+            continue
+        row.matched, row.grid_blank = False, True
+        row.candidate = f"{row.xiaoqu}{row.building}"
+        row.xiaoqu = row.building = ""
+        row.note = _(
+            "the coordinates and the address disagree: the coordinates are in grid %(point)s, "
+            "the address in grid %(address)s, %(m)s m apart"
+        ) % {
+            "point": grid_point or _("none"),
+            "address": grid_address or _("none"),
+            "m": row.distance,
+        }
+
+
+def _written(table: Table, rows: list[_Row], blank, located, cols) -> BatchResult:
+    out = Table(table.fmt, [*table.header, *ADDED_COLUMNS], [], table.encoding)
+    unmatched: list[tuple[int, str]] = []
+    position = {i: k for k, i in enumerate(located)}
+    empty = [""] * len(GRID_COLUMNS)
+    for i, (source, row) in enumerate(zip(table.rows, rows, strict=True)):
+        k = position.get(i)
+        if row.matched and not cols.grid_code[k]:
+            row.matched, row.note = False, _("in no grid")
+        if row.grid_blank or k is None:
+            cells = empty
+        else:
+            cells = row.cells or _grid_cells(cols, k)
+        note = row.note or _("matched")
+        out.rows.append(
+            [*source, *cells, row.xiaoqu, row.building, row.by, row.distance, row.candidate, note]
+        )
+        if not row.matched and not blank[i]:
+            unmatched.append((Table.row_number(i), note))
+    if table.fmt == "xlsx":  # the complete list on a sheet of its own
+        header = [UNMATCHED_ROW_HEADER, *table.header, "候选", "匹配结果"]
+        out.unmatched_sheet = [header] + [
+            [n, *table.rows[n - 2], rows[n - 2].candidate, why] for n, why in unmatched
+        ]
+    matched = sum(r.matched for r in rows)
+    return BatchResult(out, matched, unmatched, blank=sum(blank))
+
+
 def _grid_cells(cols, k: int) -> list[str]:
-    """The added columns but the last (the match note), for point k of a PointColumns."""
+    """The grid columns of point k of a PointColumns."""
     distance = cols.station_distance_m[k]
     return [
         cols.street_name[k],
@@ -187,65 +338,3 @@ def _grid_cells(cols, k: int) -> list[str]:
         cols.station_name[k],
         "" if math.isnan(distance) else f"{distance:.0f}",
     ]
-
-
-def _by_points(table: Table, lon_i: int, lat_i: int, crs: str) -> BatchResult:
-    lons = np.array([_number(r[lon_i]) for r in table.rows])
-    lats = np.array([_number(r[lat_i]) for r in table.rows])
-    bad = ~np.isfinite(lons) | ~np.isfinite(lats) | (np.abs(lons) > 180) | (np.abs(lats) > 90)
-    good = np.flatnonzero(~bad)
-    wgs_lon, wgs_lat = to_wgs84_many(lons[good], lats[good], crs=crs)
-    cols = point_columns(lons=np.asarray(wgs_lon), lats=np.asarray(wgs_lat))
-    out = Table(table.fmt, [*table.header, *ADDED_COLUMNS], [], table.encoding)
-    unmatched: list[tuple[int, str]] = []
-    position = {int(row): k for k, row in enumerate(good)}
-    for i, row in enumerate(table.rows):
-        k = position.get(i)
-        if k is None:
-            reason = _("lon/lat are not coordinates in degrees")
-            out.rows.append([*row, *[""] * (len(ADDED_COLUMNS) - 1), reason])
-            unmatched.append((i + 2, reason))
-            continue
-        in_grid = bool(cols.grid_code[k])
-        reason = _("matched") if in_grid else _("in no grid")
-        if not in_grid:
-            unmatched.append((i + 2, reason))
-        out.rows.append([*row, *_grid_cells(cols, k), reason])
-    return BatchResult(out, len(table.rows) - len(unmatched), unmatched)
-
-
-def _by_addresses(table: Table, addr_i: int, progress) -> BatchResult:
-    points: list[tuple[float, float] | None] = []
-    notes: list[str] = []
-    for i, row in enumerate(table.rows):
-        text = row[addr_i].strip()
-        try:
-            found = address_candidates(q=text, limit=1) if text else None
-        except BadRequest as exc:
-            found, text = None, exc.message
-        if found and found.candidates:
-            top = found.candidates[0]
-            points.append((top.lon, top.lat))
-            notes.append(_("matched") if found.certain else _("uncertain: check it"))
-        else:
-            points.append(None)
-            notes.append(_("address not found") if text else _("empty address"))
-        if progress is not None and i % 100 == 99:
-            progress(i + 1)
-    located = [p for p in points if p is not None]
-    cols = point_columns(
-        lons=np.array([p[0] for p in located]), lats=np.array([p[1] for p in located])
-    )
-    out = Table(table.fmt, [*table.header, *ADDED_COLUMNS], [], table.encoding)
-    unmatched: list[tuple[int, str]] = []
-    k = 0
-    for i, (row, point, note) in enumerate(zip(table.rows, points, notes, strict=True)):
-        if point is None:
-            out.rows.append([*row, *[""] * (len(ADDED_COLUMNS) - 1), note])
-            unmatched.append((i + 2, note))
-            continue
-        out.rows.append([*row, *_grid_cells(cols, k), note])
-        if note != _("matched"):
-            unmatched.append((i + 2, note))
-        k += 1
-    return BatchResult(out, len(table.rows) - len(unmatched), unmatched)

@@ -437,6 +437,28 @@ def hand_cases() -> list[Case]:
             body={"base_revision": 0, "effective_date": {"y": 2030}},
         ),
     ]
+    cancel = EDIT + "revisions/<int:n>/cancel"
+    c += [
+        Case(
+            cancel,
+            COMMUNITY + f"revisions/{HUGE_INT}/cancel",
+            (400, 404),
+            method="POST",
+            role="staff",
+        ),
+        Case(
+            cancel, COMMUNITY + f"revisions/{2**31}/cancel", (400, 404), method="POST", role="staff"
+        ),
+        Case(
+            cancel,
+            "/api/edit/communities/" + NUL + "/revisions/1/cancel",
+            method="POST",
+            role="staff",
+            note="NUL code",
+        ),
+        # Revision 0, the baseline, is in effect: nothing to cancel (or no revision yet: 404).
+        Case(cancel, COMMUNITY + "revisions/0/cancel", (400, 404), method="POST", role="staff"),
+    ]
     good_move = {"base_revision": 0, "moves": [MOVE]}
     commit = EDIT + "commit"
     c += _json_probes(

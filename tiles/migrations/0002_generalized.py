@@ -6,8 +6,6 @@ trigger), so its tiles fall back to the exact geometry until `manage.py generali
 again: never a stale shape, at worst a sub-pixel seam at low zoom.
 """
 
-from importlib import import_module
-
 from django.db import migrations
 
 FORWARD = r"""
@@ -49,14 +47,31 @@ BEGIN
 END $$;
 """
 
-_previous = import_module("tiles.migrations.0001_tile_cache").FORWARD
-_start = _previous.index("CREATE OR REPLACE FUNCTION ga_tiles_purge()")
-BACKWARD = (
-    _previous[_start : _previous.index("END $$;", _start) + len("END $$;")]
-    + """
+# 0001's ga_tiles_purge (a copy, so that this migration does not depend on another's wording).
+BACKWARD = r"""
+CREATE OR REPLACE FUNCTION ga_tiles_purge() RETURNS trigger
+LANGUAGE plpgsql AS $$
+DECLARE
+  boxes box2d[] := '{}';
+  more box2d[];
+BEGIN
+  UPDATE tiles_epoch SET epoch = epoch + 1;
+  IF NOT EXISTS (SELECT 1 FROM tiles_cache) THEN
+    RETURN NULL;
+  END IF;
+  IF TG_OP IN ('INSERT', 'UPDATE') THEN
+    SELECT array_agg(Box2D(geom_3857)) INTO more FROM new_rows WHERE geom_3857 IS NOT NULL;
+    boxes := boxes || coalesce(more, '{}');
+  END IF;
+  IF TG_OP IN ('UPDATE', 'DELETE') THEN
+    SELECT array_agg(Box2D(geom_3857)) INTO more FROM old_rows WHERE geom_3857 IS NOT NULL;
+    boxes := boxes || coalesce(more, '{}');
+  END IF;
+  PERFORM ga_tiles_purge_boxes(boxes, TG_ARGV || ARRAY['all']);
+  RETURN NULL;
+END $$;
 DROP TABLE IF EXISTS tiles_generalized;
 """
-)
 
 
 class Migration(migrations.Migration):

@@ -1,5 +1,5 @@
-"""python manage.py check_boundaries: the boundary rules of DESIGN.md over the whole city (or one
-street or community), counts by rule, and the violations as GeoJSON."""
+"""python manage.py check_boundaries: the boundary rules of docs/design.md over the whole city (or
+one street or community), counts by rule, and the violations as GeoJSON."""
 
 import json
 from pathlib import Path
@@ -23,8 +23,8 @@ EXIT_USAGE = 2
 
 class Command(BaseCommand):
     help = (
-        "Check the boundary rules (DESIGN.md) over the whole city, imported layouts included, or "
-        "over one street or community, and print the number of violations of each rule. "
+        "Check the boundary rules (docs/design.md) over the whole city, imported layouts included, "
+        "or over one street or community, and print the number of violations of each rule. "
         f"Rules: {', '.join(RULES)}. "
         "With --out, write the violations as a GeoJSON FeatureCollection (RFC 7946, EPSG:4326; "
         "properties rule, level, codes, message, area_m2). "

@@ -15,7 +15,7 @@ from layers.analysis.report import FORMATS, REPORT_STEPS, report_sheets, sheet_c
 
 class Command(BaseCommand):
     help = (
-        "Write the analyses leadership asks for (DESIGN.md) to a workbook (.xlsx: one sheet "
+        "Write the analyses leadership asks for (docs/design.md) to a workbook (.xlsx: one sheet "
         "each) or to CSV files (.csv: one file per sheet, named OUT-<sheet>.csv): headline "
         "figures, station coverage per division and per station level, the uncovered buildings, "
         "organisation coverage of compounds, grid load and unit pairing. Example: "

@@ -1,7 +1,9 @@
 -- The grid and micro-grid a point was in on a date, from the snapshots of the revision in
 -- effect then: per community, the latest effective_date <= at (ties: the higher number); a date
--- before every revision takes the community's first one (the baseline).
--- Parameters: lon, lat (EPSG:4326 degrees), at (date).
+-- before every revision takes the community's first one (the baseline). Cancelled publishes
+-- never count; a scheduled one counts for dates after today (the plan) but not for today or
+-- earlier until it has taken effect, so "as of today" always equals the live layout.
+-- Parameters: lon, lat (EPSG:4326 degrees), at (date), today (date).
 -- Only communities with a snapshot covering the point are considered: a community never
 -- published has no revision, and the caller answers from the live layout.
 -- Returns rows: community_id, revision (number), effective_date, level, code, name, households,
@@ -17,6 +19,8 @@ WITH p AS (
   SELECT DISTINCT ON (r.community_id) r.id, r.number, r.effective_date, r.community_id
     FROM layers_layoutrevision r
     JOIN hit USING (community_id)
+   WHERE r.cancelled_at IS NULL
+     AND (r.applied_at IS NOT NULL OR r.effective_date > %(today)s)
    ORDER BY r.community_id, (r.effective_date <= %(at)s) DESC,
             CASE WHEN r.effective_date <= %(at)s THEN r.effective_date END DESC NULLS LAST,
             CASE WHEN r.effective_date <= %(at)s THEN -r.number ELSE r.number END
