@@ -282,7 +282,7 @@ def hammer(port: int, paths: list[str], *, seconds: float | None = None) -> Run:
                 if time.perf_counter() >= deadline:
                     break
                 timed_get(client, mine[j % len(mine)], runs[i])
-        except BaseException as exc:  # noqa: BLE001 - re-raised in the main thread
+        except BaseException as exc:  # re-raised in the main thread
             failures.append(exc)
         finally:
             client.close()
@@ -373,7 +373,7 @@ def serve(stack: ExitStack, name: str, argv: list[str], env: dict, port: int) ->
     """Start a server in its own process group, stopped (group and all) when `stack` closes:
     on success, exceptions and Ctrl-C alike. Returns once /healthz answers 200."""
     VAR.mkdir(parents=True, exist_ok=True)
-    log = open(VAR / f"{name}.log", "w")  # noqa: SIM115 - closed by the stack
+    log = open(VAR / f"{name}.log", "w")  # closed by the stack
     stack.enter_context(log)
     proc = subprocess.Popen(  # noqa: S603 - constant argv
         argv, env=env, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, start_new_session=True

@@ -455,7 +455,7 @@ def measure(args, db_url: str, stack: ExitStack) -> dict:
     phase(f"where the cold overhead goes: in-process, {args.rounds} rounds")
     try:
         r["breakdown"] = cold_breakdown(cur, tiles, args.rounds)
-    except Exception as exc:  # noqa: BLE001 - a late phase must not lose the earlier numbers
+    except Exception as exc:  # a late phase must not lose the earlier numbers
         r["breakdown_error"] = repr(exc)
     from tiles.prerender import low_zooms_prerender
 

@@ -1,13 +1,13 @@
 """Domain errors, mapped to HTTP once (DomainErrorMiddleware): views raise, never build 4xx by
-hand, and every error says what is wrong and what to do next."""
+hand, and every error says what is wrong and what to do next.
+
+A leaf of geo: geo.http raises these, so nothing here imports geo.http (the middleware builds
+its JsonResponse itself, as geo.http.json_response does: UTF-8, not \\u escapes)."""
 
 import logging
 
 from django.db import DataError
-
-# A module reference, not its names: geo.http imports this module for its BadRequest, and
-# either may be imported first.
-from geo import http
+from django.http import JsonResponse
 
 log = logging.getLogger(__name__)
 
@@ -78,9 +78,7 @@ class DomainErrorMiddleware:
 
     def process_exception(self, request, exception):
         if isinstance(exception, DomainError):
-            return http.json_response(
-                {"error": exception.message, **exception.details}, status=exception.status
-            )
+            return _json({"error": exception.message, **exception.details}, exception.status)
         if isinstance(exception, DataError):
             # A safety net, not a parser: the database refused a value (a number out of range,
             # a malformed date) that a view let through. The client gets a 400; the log gets
@@ -91,11 +89,15 @@ class DomainErrorMiddleware:
                 request.path,
                 exc_info=exception,
             )
-            return http.json_response(
+            return _json(
                 {
                     "error": "a value in this request is malformed or out of range (a number too "
                     "large, a date that is no date): correct it and send the request again"
                 },
-                status=400,
+                400,
             )
         return None
+
+
+def _json(body: dict, status: int) -> JsonResponse:
+    return JsonResponse(body, status=status, json_dumps_params={"ensure_ascii": False})

@@ -14,11 +14,9 @@ from django.core.exceptions import ValidationError
 from django.utils.deconstruct import deconstructible
 from pyproj import Transformer
 
+from geo.domain import lonlat_in_china
 from geo.srid import CGCS2000_SRID, STORAGE_SRID, metric_srid
 
-# Plausible lon/lat for China (with a margin): a projected coordinate sent as degrees lands far
-# outside, which is the commonest "wrong coordinate system" mistake.
-CHINA_BOUNDS_LONLAT = (70.0, 15.0, 140.0, 56.0)
 LONLAT_SRIDS = (STORAGE_SRID, CGCS2000_SRID)
 POLYGONAL_TYPE_IDS = (3, 6)  # shapely: Polygon, MultiPolygon
 
@@ -59,12 +57,10 @@ def geometry_problems(geoms, *, srid: int = STORAGE_SRID) -> list[GeometryProble
         out[i] = GeometryProblem("empty", "The geometry is empty: draw at least one polygon.")
     todo &= ~empty
     if srid in LONLAT_SRIDS:
+        # A projected coordinate sent as degrees lands far outside China: the commonest "wrong
+        # coordinate system" mistake.
         b = shapely.bounds(values)
-        x0, y0, x1, y1 = CHINA_BOUNDS_LONLAT
-        with np.errstate(invalid="ignore"):
-            outside = todo & ~(
-                (b[:, 0] >= x0) & (b[:, 1] >= y0) & (b[:, 2] <= x1) & (b[:, 3] <= y1)
-            )
+        outside = todo & ~(lonlat_in_china(b[:, 0], b[:, 1]) & lonlat_in_china(b[:, 2], b[:, 3]))
         for i in np.flatnonzero(outside):
             out[i] = GeometryProblem(
                 "wrong_crs",

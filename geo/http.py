@@ -8,7 +8,6 @@ import re
 from django.conf import settings
 from django.http import JsonResponse
 
-# A module reference, not its names: geo.errors imports this module for its responses.
 from geo import errors
 
 # C0 controls but tab, newline and carriage return (text a person may type), and DEL.

@@ -12,8 +12,6 @@ floats are finite with a range, text is bounded.
 import datetime
 import re
 
-from django.conf import settings
-
 from geo.errors import BadRequest
 
 INT4_MAX = 2**31 - 1  # PostgreSQL integer (revision numbers, households, seeds we store)
@@ -79,25 +77,6 @@ def float_parse(
             f"{name} must be {bound} {high:g} {unit} (out of range: {shown(raw)})",
             parameter=name,
         )
-    return value
-
-
-def walk_distance_parse(raw: str | None, *, name: str = "distance") -> float:
-    """A walking distance in metres for the analyses: more than 0, at least
-    GRIDATLAS_ANALYSIS_MIN_DISTANCE_M (a 1e-300 m radius overflows the siting grid), at most
-    GRIDATLAS_ANALYSIS_MAX_DISTANCE_M; GRIDATLAS_WALK_10MIN_M when absent."""
-    value = float_parse(
-        raw,
-        name=name,
-        low=0,
-        low_inclusive=False,
-        high=settings.GRIDATLAS_ANALYSIS_MAX_DISTANCE_M,
-        unit="metres",
-        default=float(settings.GRIDATLAS_WALK_10MIN_M),
-    )
-    floor = settings.GRIDATLAS_ANALYSIS_MIN_DISTANCE_M
-    if value < floor:
-        raise BadRequest(f"{name} must be at least {floor:g} metres, not {value:g}")
     return value
 
 

@@ -13,8 +13,25 @@ BASE_DIR = Path(__file__).resolve().parent.parent
 
 
 def env(name: str, default, cast=str):
+    """The environment variable `name` as `cast` gives it, or `default` when unset or blank. A
+    value the cast refuses stops start-up naming the variable; ranges and relations between
+    settings are checked once Django is up (geo/checks.py)."""
     raw = os.environ.get(name)
-    return default if raw is None or raw == "" else cast(raw)
+    if raw is None or raw == "":
+        return default
+    try:
+        return cast(raw)
+    except ValueError as exc:
+        kind = getattr(cast, "__name__", "value")
+        raise ImproperlyConfigured(f"{name}={raw!r} is not a valid {kind}: {exc}") from None
+
+
+def lonlat(raw: str) -> tuple[float, float]:
+    """ "lon,lat" in degrees, e.g. "114.30,30.59"."""
+    parts = raw.split(",")
+    if len(parts) != 2:
+        raise ValueError('give "lon,lat" in degrees, e.g. "114.30,30.59"')
+    return float(parts[0]), float(parts[1])
 
 
 def env_bool(name: str, default: bool) -> bool:
@@ -112,6 +129,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "geo.domain.map_home_context",  # the maps' home view as page data
             ],
         },
     },
@@ -181,11 +199,18 @@ LOGGING = {
 }
 
 # --- GridAtlas domain settings (units in the names) -------------------------------------------
-# The city this deployment serves: its 4-digit prefix and the projected CRS for metric work.
+# Read through geo/domain.py (bands, walks, the map's home) or their module; every one is checked
+# at start-up by geo/checks.py (`manage.py check`), so a band with min > max never serves a page.
+
+# --- The city: its 4-digit prefix, the projected CRS for metric work, where its maps open ---
 GRIDATLAS_CITY_CODE = env("GRIDATLAS_CITY_CODE", "4201")
 GRIDATLAS_CITY_NAME = env("GRIDATLAS_CITY_NAME", "武汉市")
 GRIDATLAS_METRIC_SRID = env("GRIDATLAS_METRIC_SRID", 4547, int)  # CGCS2000 GK CM 114E
+# A map with nothing else to frame opens here: "lon,lat" (EPSG:4326) and a MapLibre zoom.
+GRIDATLAS_MAP_CENTRE = env("GRIDATLAS_MAP_CENTRE", (114.30, 30.59), lonlat)  # Wuhan
+GRIDATLAS_MAP_ZOOM = env("GRIDATLAS_MAP_ZOOM", 11.0, float)
 
+# --- Boundary rules and the household bands (geo.domain.grid_band, microgrid_band) ---
 # Boundary rules (docs/design.md): containment/overlap tolerance, minimum area that counts.
 GRIDATLAS_BOUNDARY_TOLERANCE_M = env("GRIDATLAS_BOUNDARY_TOLERANCE_M", 0.5, float)
 GRIDATLAS_MIN_VIOLATION_AREA_M2 = env("GRIDATLAS_MIN_VIOLATION_AREA_M2", 1.0, float)
@@ -193,12 +218,13 @@ GRIDATLAS_SLIVER_MIN_AREA_M2 = env("GRIDATLAS_SLIVER_MIN_AREA_M2", 1.0, float)
 # Cut lines snap to parcel vertices and edges, and reach an edge they stop short of, within this.
 GRIDATLAS_CUT_SNAP_M = env("GRIDATLAS_CUT_SNAP_M", 1.0, float)
 
-# Household load bands (inclusive).
+# Household load bands (inclusive): 0 ≤ MIN ≤ MAX.
 GRIDATLAS_GRID_HOUSEHOLDS_MIN = env("GRIDATLAS_GRID_HOUSEHOLDS_MIN", 300, int)
 GRIDATLAS_GRID_HOUSEHOLDS_MAX = env("GRIDATLAS_GRID_HOUSEHOLDS_MAX", 500, int)
 GRIDATLAS_MICROGRID_HOUSEHOLDS_MIN = env("GRIDATLAS_MICROGRID_HOUSEHOLDS_MIN", 30, int)
 GRIDATLAS_MICROGRID_HOUSEHOLDS_MAX = env("GRIDATLAS_MICROGRID_HOUSEHOLDS_MAX", 100, int)
 
+# --- Walking distances (geo.domain.walks) ---
 # Walking distances of the 5-, 10- and 15-minute life circles (GB 50180-2018), and the detour
 # factor that turns a straight line into an estimated walk.
 GRIDATLAS_WALK_5MIN_M = env("GRIDATLAS_WALK_5MIN_M", 300.0, float)
@@ -206,6 +232,7 @@ GRIDATLAS_WALK_10MIN_M = env("GRIDATLAS_WALK_10MIN_M", 500.0, float)
 GRIDATLAS_WALK_15MIN_M = env("GRIDATLAS_WALK_15MIN_M", 1000.0, float)
 GRIDATLAS_WALK_DETOUR_FACTOR = env("GRIDATLAS_WALK_DETOUR_FACTOR", 1.3, float)
 
+# --- Maps and tiles ---
 # The admin map's offline context layer (outlines of streets, communities, grids).
 GRIDATLAS_ADMIN_OUTLINES_MAX_FEATURES = env("GRIDATLAS_ADMIN_OUTLINES_MAX_FEATURES", 600, int)
 GRIDATLAS_ADMIN_OUTLINES_MIN_RESOLUTION_M = env(
@@ -219,6 +246,7 @@ GRIDATLAS_TILE_CACHE_MAX_AGE_S = env("GRIDATLAS_TILE_CACHE_MAX_AGE_S", 60, int)
 # Hot tiles kept in each worker's memory (tiles/memory.py), purged by NOTIFY; 0 turns it off.
 GRIDATLAS_TILE_MEMORY_BYTES = env("GRIDATLAS_TILE_MEMORY_BYTES", 64 * 1024 * 1024, int)
 
+# --- Search and lookup ---
 # The map's search-as-you-type: most results one request may ask for.
 GRIDATLAS_SEARCH_MAX_RESULTS = env("GRIDATLAS_SEARCH_MAX_RESULTS", 20, int)
 
@@ -230,12 +258,17 @@ GRIDATLAS_ADDRESS_MIN_SCORE = env("GRIDATLAS_ADDRESS_MIN_SCORE", 0.3, float)
 GRIDATLAS_ADDRESS_CERTAIN_SCORE = env("GRIDATLAS_ADDRESS_CERTAIN_SCORE", 0.7, float)
 GRIDATLAS_ADDRESS_CERTAIN_MARGIN = env("GRIDATLAS_ADDRESS_CERTAIN_MARGIN", 0.2, float)
 
+# --- Batch lookup, background jobs and layer import ---
 # Batch lookup (POST /api/lookup/batch, manage.py lookup): most rows one file may hold, and the
 # upload size that allows (100,000 rows of CSV are about 10 MB).
 GRIDATLAS_BATCH_MAX_ROWS = env("GRIDATLAS_BATCH_MAX_ROWS", 100_000, int)
 # A row with both coordinates and an address whose match lies in another grid, or farther than
 # this many metres from the point, is flagged with the distance and gets no grid.
 GRIDATLAS_BATCH_DISAGREE_M = env("GRIDATLAS_BATCH_DISAGREE_M", 100, float)
+# A sheet of this many address rows or more is looked up on GRIDATLAS_BATCH_THREADS database
+# connections at once, in the worker (layers/services/lookup_batch_parallel.py).
+GRIDATLAS_BATCH_THREADS = env("GRIDATLAS_BATCH_THREADS", 2, int)
+GRIDATLAS_BATCH_PARALLEL_MIN_ROWS = env("GRIDATLAS_BATCH_PARALLEL_MIN_ROWS", 2_000, int)
 # Background jobs (layers/jobs.py on procrastinate; `manage.py procrastinate worker` runs them):
 # batch lookups one user may have queued or running at once (more: 429), rows between progress
 # updates, hours a finished job and its files are kept before the sweep deletes them, and seconds
@@ -255,6 +288,7 @@ GRIDATLAS_IMPORT_BULK_MIN_ROWS = env("GRIDATLAS_IMPORT_BULK_MIN_ROWS", 1_000, in
 # (layers/io/writer.py). Far below a boundary's tolerance, far above any float drift.
 GRIDATLAS_IMPORT_UNCHANGED_TOLERANCE_M = env("GRIDATLAS_IMPORT_UNCHANGED_TOLERANCE_M", 0.001, float)
 
+# --- Analyses and the dashboard ---
 # Coverage analyses (layers/analysis): heatmap cell size, how far a building or station may be
 # from the road network to be joined to it, and how many new station sites to propose by default.
 GRIDATLAS_HEATMAP_CELL_M = env("GRIDATLAS_HEATMAP_CELL_M", 100.0, float)
@@ -270,6 +304,7 @@ GRIDATLAS_DASHBOARD_LIST_ROWS = env("GRIDATLAS_DASHBOARD_LIST_ROWS", 500, int)
 # ... and the shortest: below a metre no walk is meant (1e-300 m overflowed the siting grid).
 GRIDATLAS_ANALYSIS_MIN_DISTANCE_M = env("GRIDATLAS_ANALYSIS_MIN_DISTANCE_M", 1.0, float)
 
+# --- Pages and services with their own caps ---
 # The boundary-check page (/check/): most violations listed (the GeoJSON download has all).
 GRIDATLAS_CHECK_PAGE_MAX_ROWS = env("GRIDATLAS_CHECK_PAGE_MAX_ROWS", 1000, int)
 
@@ -277,6 +312,7 @@ GRIDATLAS_CHECK_PAGE_MAX_ROWS = env("GRIDATLAS_CHECK_PAGE_MAX_ROWS", 1000, int)
 GRIDATLAS_OGC_DEFAULT_LIMIT_FEATURES = env("GRIDATLAS_OGC_DEFAULT_LIMIT_FEATURES", 100, int)
 GRIDATLAS_OGC_MAX_LIMIT_FEATURES = env("GRIDATLAS_OGC_MAX_LIMIT_FEATURES", 10_000, int)
 
+# --- Request input ---
 # Request input (geo/params.py, geo/http.py): the deepest JSON body accepted (a cut line is 4
 # levels deep), the longest name or reason text in an editing body, the heatmap cell sizes
 # accepted (a 1e-300 m cell is no heatmap), and the longest CSV field an import or batch lookup
@@ -288,6 +324,7 @@ GRIDATLAS_HEATMAP_MIN_CELL_M = env("GRIDATLAS_HEATMAP_MIN_CELL_M", 0.01, float)
 GRIDATLAS_HEATMAP_MAX_CELL_M = env("GRIDATLAS_HEATMAP_MAX_CELL_M", 10_000.0, float)
 GRIDATLAS_CSV_MAX_FIELD_CHARS = env("GRIDATLAS_CSV_MAX_FIELD_CHARS", 4 * 1024 * 1024, int)
 
+# --- Organisation ---
 # Registered members per household that a paired unit should reach (the 1:50 rule).
 GRIDATLAS_HOUSEHOLDS_PER_MEMBER = env("GRIDATLAS_HOUSEHOLDS_PER_MEMBER", 50, int)
 

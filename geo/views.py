@@ -22,7 +22,7 @@ def healthz(request):
         with connection.cursor() as cur:
             cur.execute("SELECT version(), postgis_full_version()")
             pg, postgis = cur.fetchone()
-    except Exception as exc:  # noqa: BLE001 - any database failure is "unhealthy"
+    except Exception as exc:  # any database failure is "unhealthy"
         # A broken connection is not kept for the next request (CONN_MAX_AGE would reuse it).
         connection.close_if_unusable_or_obsolete()
         retry_s = settings.GRIDATLAS_HEALTHZ_RETRY_AFTER_S
@@ -145,6 +145,6 @@ def server_error(request):
         return json_response({"error": ERROR_MESSAGES[500]}, status=500)
     try:
         html = _error_page(500, _(ERROR_MESSAGES[500]))
-    except Exception:  # noqa: BLE001 - the error page itself must never fail
+    except Exception:  # the error page itself must never fail
         return HttpResponse(_(ERROR_MESSAGES[500]), status=500, content_type="text/plain")
     return HttpResponse(html, status=500)

@@ -16,7 +16,6 @@
 from urllib.parse import urlencode
 
 from django import forms
-from django.conf import settings
 from django.contrib import admin
 from django.contrib.gis.admin import GISModelAdmin
 from django.core.exceptions import PermissionDenied
@@ -24,6 +23,7 @@ from django.db.models import Count, Sum
 from django.urls import reverse
 from django.utils.html import format_html
 
+from geo.domain import Band, band_of
 from layers.models import (
     Address,
     Building,
@@ -219,14 +219,13 @@ class DerivedUnitAdmin(DivisionAdmin):
     """Grid and micro-grid: polygon and totals derived from parcels, load against its band."""
 
     form = DerivedUnitForm
-    band_settings = ("", "")  # names of the MIN and MAX household settings
+    band_level = ""  # "grid" or "microgrid": the band of geo.domain.band_of
     list_filter = (LoadStatusFilter, "geom_source", district_filter("code"))
     readonly_fields = ("households", "building_count", "load", "history")
     show_full_result_count = False
 
-    def load_band(self) -> tuple[int, int]:
-        lo, hi = self.band_settings
-        return getattr(settings, lo), getattr(settings, hi)
+    def load_band(self) -> Band:
+        return band_of(self.band_level)
 
     @admin.display(description="load (负荷)", ordering="households")
     def load(self, obj):
@@ -290,7 +289,7 @@ class GridAdmin(DerivedUnitAdmin):
     )
     list_select_related = ("community",)
     autocomplete_fields = ("community",)
-    band_settings = ("GRIDATLAS_GRID_HOUSEHOLDS_MIN", "GRIDATLAS_GRID_HOUSEHOLDS_MAX")
+    band_level = "grid"
 
 
 @admin.register(MicroGrid)
@@ -298,7 +297,7 @@ class MicroGridAdmin(DerivedUnitAdmin):
     list_display = ("code", "name", "grid", "households", "building_count", "load", "geom_source")
     list_select_related = ("grid",)
     autocomplete_fields = ("grid",)
-    band_settings = ("GRIDATLAS_MICROGRID_HOUSEHOLDS_MIN", "GRIDATLAS_MICROGRID_HOUSEHOLDS_MAX")
+    band_level = "microgrid"
 
 
 @admin.register(Parcel)

@@ -4,9 +4,11 @@
 from django.conf import settings
 from django.views.decorators.http import require_GET
 
+from geo.domain import LEVELS, is_code
 from geo.errors import BadRequest
 from geo.http import json_response
 from geo.params import int_parse, text_parse
+from layers.redirects import renamed_layer_redirect
 from layers.selectors.places import division_tree, feature_card, hits_as_dicts, place_search
 
 SEARCH_MAX_CHARS = 50
@@ -26,6 +28,7 @@ def search(request):
 
 
 @require_GET
+@renamed_layer_redirect("kind")
 def feature(request, kind: str, feature_id: int):
     """GET /api/features/<layer key>/<id>: the card of one feature (ids as in the tiles)."""
     return json_response(feature_card(kind=kind, feature_id=feature_id))
@@ -35,6 +38,7 @@ def feature(request, kind: str, feature_id: int):
 def divisions(request):
     """GET [?street=<9-digit code>]: the streets, or the communities of one street, with bboxes."""
     street = request.GET.get("street")
-    if street is not None and not (street.isascii() and street.isdigit() and len(street) == 9):
-        raise BadRequest(f"street must be a 9-digit street code, not {street!r}")
+    if street is not None and not is_code("street", street):
+        digits = LEVELS["street"].digits
+        raise BadRequest(f"street must be a {digits}-digit street code, not {street!r}")
     return json_response({"street": street, "divisions": division_tree(street_code=street)})

@@ -18,6 +18,7 @@ from django.contrib.gis.gdal import GDALException
 from django.contrib.gis.geos import GEOSException, GEOSGeometry, LineString
 from django.views.decorators.http import require_POST
 
+from geo.domain import lonlat_valid
 from geo.errors import BadRequest
 from geo.http import json_body, json_response
 from geo.srid import STORAGE_SRID
@@ -51,7 +52,7 @@ def _lonlat_check(coordinates: list) -> None:
             isinstance(v, int | float) and not isinstance(v, bool) and math.isfinite(v)
             for v in point
         )
-        if not ok or abs(point[0]) > 180 or abs(point[1]) > 90:
+        if not ok or not lonlat_valid(*point):
             raise BadRequest(
                 f"coordinates[{i}] must be [lon, lat] in degrees (lon ±180, lat ±90), "
                 f"not {str(point)[:60]}"

@@ -9,25 +9,22 @@ from django.shortcuts import render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
+from geo.domain import default_walk_m, walks
 from layers.analysis.query import AnalysisQuery
 from layers.models import District, ServiceStation
+from layers.selectors.summary import city_bounds
 from layers.services.report_map import report_map_html
-from tiles.tilejson import city_bounds
 
 
 def _distances() -> list[dict]:
-    circles = (
-        (settings.GRIDATLAS_WALK_5MIN_M, _("5-minute walk")),
-        (settings.GRIDATLAS_WALK_10MIN_M, _("10-minute walk")),
-        (settings.GRIDATLAS_WALK_15MIN_M, _("15-minute walk")),
-    )
+    labels = {5: _("5-minute walk"), 10: _("10-minute walk"), 15: _("15-minute walk")}
     return [
         {
-            "metres": f"{m:g}",
-            "label": f"{label} ({m:g} m)",
-            "default": m == settings.GRIDATLAS_WALK_10MIN_M,
+            "metres": f"{w.metres:g}",
+            "label": f"{labels[w.minutes]} ({w.metres:g} m)",
+            "default": w.metres == default_walk_m(),
         }
-        for m, label in circles
+        for w in walks()
     ]
 
 

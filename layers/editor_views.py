@@ -2,7 +2,6 @@
 outline, parcels and the edges they share; buildings and compounds come from the vector tiles).
 Editing goes through the editing API (edit_views, cut_views, propose_views)."""
 
-from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.http import HttpResponse
 from django.shortcuts import render
@@ -10,6 +9,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
+from geo.domain import grid_band
 from geo.errors import Forbidden
 from layers.check_views import RULE_LABELS
 from layers.models import Street
@@ -116,8 +116,7 @@ def edit_page(request):
             "streets": list(streets),
             "community": request.GET.get("community", ""),
             "today": timezone.localdate(),
-            "grid_min": settings.GRIDATLAS_GRID_HOUSEHOLDS_MIN,
-            "grid_max": settings.GRIDATLAS_GRID_HOUSEHOLDS_MAX,
+            "band": grid_band(),
         },
     )
 

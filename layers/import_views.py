@@ -23,26 +23,12 @@ from django.views.decorators.http import require_http_methods
 
 from geo.errors import BadRequest, Forbidden
 from geo.ratelimits import rate_limited
-from layers.io.columns import LAYERS
+from layers.catalogue import COLUMNS, LAYERS
 from layers.io.fieldmap import field_map_parse
 from layers.permissions import import_authorise, layers_importable, may_import
 from layers.services.layer_import import layer_import
 
 SESSION_KEY = "gridatlas_import"
-LAYER_LABELS = {
-    "districts": _("Districts"),
-    "streets": _("Streets"),
-    "communities": _("Communities"),
-    "grids": _("Grids"),
-    "microgrids": _("Micro-grids"),
-    "compounds": _("Compounds"),
-    "buildings": _("Buildings"),
-    "addresses": _("Addresses"),
-    "stations": _("Service stations"),
-    "units": _("Sent-down units"),
-    "pairings": _("Pairings"),
-    "workers": _("Workers"),
-}
 
 
 @dataclass(frozen=True)
@@ -56,7 +42,7 @@ class ImportForm:
     @classmethod
     def parse(cls, data) -> "ImportForm":
         layer = data.get("layer", "")
-        if layer not in LAYERS:
+        if layer not in COLUMNS:
             raise BadRequest(str(_("Choose a layer.")))
         form = cls(
             layer=layer,
@@ -118,8 +104,8 @@ def _upload_path(folder: Path) -> Path:
 
 def _context(request, **extra) -> dict:
     # Only the layers this user may import (layers.permissions): the service checks again.
-    allowed = layers_importable(user=request.user, layers=LAYERS)
-    layers = [(key, LAYER_LABELS.get(key, key)) for key in allowed]
+    allowed = layers_importable(user=request.user, layers=COLUMNS)
+    layers = [(key, LAYERS[key].plural) for key in allowed]
     return {"layers": layers, **extra}
 
 

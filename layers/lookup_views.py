@@ -3,7 +3,6 @@
 selector or service, render."""
 
 import datetime
-import math
 from dataclasses import asdict, dataclass
 
 from django.conf import settings
@@ -16,8 +15,8 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST, require_safe
 
 from geo.chinese_crs import CHINESE_CRS, to_wgs84
+from geo.domain import lonlat_check
 from geo.errors import BadRequest, Forbidden
-from geo.geometry import CHINA_BOUNDS_LONLAT
 from geo.http import json_response
 from geo.ratelimits import rate_limited
 from layers.jobs import (
@@ -46,35 +45,16 @@ class PointQuery:
     @classmethod
     def parse(cls, params) -> "PointQuery":
         values = {}
-        for name, limit in (("lon", 180.0), ("lat", 90.0)):
+        for name in ("lon", "lat"):
             raw = params.get(name, "").strip()
             try:
-                value = float(raw)
+                values[name] = float(raw)
             except ValueError:
                 raise BadRequest(f"{name} must be a number in degrees, not {raw!r}") from None
-            if not math.isfinite(value) or abs(value) > limit:
-                raise BadRequest(f"{name}={raw} is out of range (-{limit:g} to {limit:g} degrees)")
-            values[name] = value
         crs = params.get("crs", "wgs84").strip().lower() or "wgs84"
-        _refuse_no_fix_or_abroad(values["lon"], values["lat"])
+        lonlat_check(values["lon"], values["lat"])
         wgs_lon, wgs_lat = to_wgs84(values["lon"], values["lat"], crs=crs)
         return cls(values["lon"], values["lat"], crs, round(wgs_lon, 7), round(wgs_lat, 7))
-
-
-def _refuse_no_fix_or_abroad(lon: float, lat: float) -> None:
-    """(0, 0) is what a phone sends without a GPS fix, and a point outside China is a wrong
-    coordinate system or swapped lon/lat: a grid "12,324 km away" would be sent as an answer."""
-    if lon == 0 and lat == 0:
-        raise BadRequest(
-            "lon=0, lat=0 is what a GPS sends before it has a fix: wait for the location, or "
-            "type the address as ?q=…"
-        )
-    x0, y0, x1, y1 = CHINA_BOUNDS_LONLAT
-    if not (x0 <= lon <= x1 and y0 <= lat <= y1):
-        raise BadRequest(
-            f"lon={lon:g}, lat={lat:g} is not in China (lon {x0:g} to {x1:g}, lat {y0:g} to "
-            f"{y1:g} degrees): are lon and lat swapped, or in another coordinate system?"
-        )
 
 
 def _cardjson_response(card: GridCard) -> dict:

@@ -21,13 +21,11 @@ import rules
 
 from geo.codes import LEVELS
 from geo.errors import Forbidden
+from layers.catalogue import LAYERS
 
 PLANNER_PERMISSION = "layers.change_parcel"
 WORKER_PERMISSION = "layers.view_worker"
 STREET_DIGITS = LEVELS["street"].digits
-# Layers no street owns: only staff (or the command line) import them.
-STAFF_LAYERS = frozenset({"districts", "streets", "units"})
-PERSONAL_LAYERS = frozenset({"workers"})
 
 
 class SystemActor:
@@ -228,11 +226,13 @@ def import_authorise(*, user, layer: str) -> ImportScope:
         raise Forbidden("sign in to import layers")
     if not may_import(user):
         raise Forbidden("importing needs the planner permission (layers.change_parcel)")
-    if layer in STAFF_LAYERS and not (is_system(user) or is_staff(user)):
+    entry = LAYERS.get(layer)
+    # Layers no street owns (catalogue `staff_only`): only staff (or the command line).
+    if entry and entry.staff_only and not (is_system(user) or is_staff(user)):
         raise Forbidden(
             f"{layer} belong to no street: only staff import them; ask an administrator"
         )
-    if layer in PERSONAL_LAYERS and not (is_system(user) or may_read_workers(user)):
+    if entry and entry.personal and not (is_system(user) or may_read_workers(user)):
         raise Forbidden(
             "workers are personal data: importing them needs the layers.view_worker permission; "
             "ask an administrator"

@@ -11,9 +11,9 @@ their live grid.
 
 from dataclasses import dataclass
 
-from django.conf import settings
 from django.views.decorators.http import require_POST
 
+from geo.domain import LEVELS, grid_band, microgrid_band
 from geo.errors import BadRequest
 from geo.http import json_body, json_response
 from geo.params import BIGINT_MAX, json_text, shown
@@ -31,7 +31,7 @@ from layers.services.layouts import community_authorise
 
 MAX_ALTERNATIVES = 3  # the editor offers up to three ranked alternatives (issue 6)
 SEED_MAX = 2**32 - 1  # NumPy's random generators take seeds from 0 to 2**32 - 1
-CODE_MAX_CHARS = 18  # a micro-grid code, the longest code a body names
+CODE_MAX_CHARS = LEVELS["microgrid"].digits  # the longest code a body names
 
 
 @dataclass(frozen=True)
@@ -133,12 +133,8 @@ def propose(request, code: str):
 
 
 def _band(kind: str) -> dict:
-    if kind == "microgrids":
-        lo = settings.GRIDATLAS_MICROGRID_HOUSEHOLDS_MIN
-        hi = settings.GRIDATLAS_MICROGRID_HOUSEHOLDS_MAX
-    else:
-        lo, hi = settings.GRIDATLAS_GRID_HOUSEHOLDS_MIN, settings.GRIDATLAS_GRID_HOUSEHOLDS_MAX
-    return {"min": lo, "max": hi}
+    band = microgrid_band() if kind == "microgrids" else grid_band()
+    return band._asdict()
 
 
 def _alternative(proposal) -> dict:

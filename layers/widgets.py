@@ -9,10 +9,7 @@ feature, fetched from a staff-only JSON view (layers.admin_views.outlines).
 from django.contrib.gis.forms.widgets import OSMWidget
 from django.urls import reverse
 
-# The city the map opens on when a feature has no geometry yet (Wuhan, EPSG:4326 degrees).
-DEFAULT_CENTRE_LON = 114.30
-DEFAULT_CENTRE_LAT = 30.59
-DEFAULT_ZOOM = 12
+from geo.domain import map_home
 
 
 class OfflineMapWidget(OSMWidget):
@@ -23,9 +20,6 @@ class OfflineMapWidget(OSMWidget):
     """
 
     template_name = "layers/widgets/offline_map.html"
-    default_lon = DEFAULT_CENTRE_LON
-    default_lat = DEFAULT_CENTRE_LAT
-    default_zoom = DEFAULT_ZOOM
 
     class Media:
         # Not extending OSMWidget's Media: that one names cdn.jsdelivr.net.
@@ -36,4 +30,8 @@ class OfflineMapWidget(OSMWidget):
     def get_context(self, name, value, attrs):
         context = super().get_context(name, value, attrs)
         context["outlines_url"] = reverse("admin_outlines")
+        # A feature with no geometry yet opens on the maps' home view. OpenLayers counts zooms in
+        # 256-pixel tiles, one more than MapLibre's 512-pixel zoom for the same scale.
+        home = map_home()
+        context.update(default_lon=home.lon, default_lat=home.lat, default_zoom=home.zoom + 1)
         return context

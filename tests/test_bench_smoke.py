@@ -19,7 +19,7 @@ def test_abuse_smoke_healthz_answers_every_time(tmp_path):
     argv = [sys.executable, str(ROOT / "bench" / "abuse.py"), "--smoke", "--no-build"]
     argv += ["--db", settings.DATABASES["default"]["NAME"], "--json", str(out)]
     try:
-        run = subprocess.run(  # noqa: S603 - our own script
+        run = subprocess.run(  # our own script
             argv, cwd=ROOT, capture_output=True, text=True, timeout=600
         )
     finally:
@@ -43,7 +43,7 @@ def test_lookup_smoke_runs_the_address_batch_beside_the_point_batch(tmp_path, dj
     argv = [sys.executable, str(ROOT / "bench" / "lookup.py"), "--smoke", "--no-build"]
     argv += ["--db", settings.DATABASES["default"]["NAME"], "--json", str(out)]
     with city_loaded(django_db_blocker, plan_make(scale="tiny", seed=1)):
-        run = subprocess.run(  # noqa: S603 - our own script
+        run = subprocess.run(  # our own script
             argv, cwd=ROOT, capture_output=True, text=True, timeout=600
         )
     assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]

@@ -77,6 +77,12 @@ def test_dashboard_in_a_browser(
                     "window.gridatlasDashboardMap.getPaintProperty('coverage-fill', 'fill-color')"
                 )
                 assert fill[0] == "match" and community_code in fill
+                # MapLibre sets an image source's coordinates once the new image has loaded.
+                page.wait_for_function(
+                    "() => window.gridatlasDashboardMap.getSource('heatmap').coordinates[0][0] "
+                    "!== 0",
+                    timeout=TIMEOUT_MS,
+                )
                 coords = page.evaluate(
                     "window.gridatlasDashboardMap.getSource('heatmap').coordinates"
                 )

@@ -148,7 +148,7 @@ def test_microgrids_tile_their_grid_and_streets_their_district(small_city):
 def test_households_add_up_at_every_level(small_city):
     total = sum(b["households"] for b in small_city.buildings)
     for table in ("layers_building", "layers_parcel", "layers_grid", "layers_microgrid"):
-        assert scalar(f"SELECT sum(households) FROM {table}") == total, table  # noqa: S608
+        assert scalar(f"SELECT sum(households) FROM {table}") == total, table
     # Independently of the derivation: buildings found inside each grid by geometry.
     mismatches = scalar("""
         SELECT count(*) FROM layers_grid g
@@ -163,7 +163,7 @@ def test_every_building_lies_in_exactly_one_grid_and_microgrid(small_city):
         bad = scalar(f"""
             SELECT count(*) FROM layers_building b
              WHERE (SELECT count(*) FROM {table} u
-                     WHERE ST_Covers(u.geom, b.geom)) <> 1""")  # noqa: S608
+                     WHERE ST_Covers(u.geom, b.geom)) <> 1""")
         assert bad == 0, table
 
 

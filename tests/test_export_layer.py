@@ -19,7 +19,7 @@ from django.db.models import Q
 
 from geo.chinese_crs import gcj02_from_wgs84_many
 from geo.errors import BadRequest
-from layers.io.columns import LAYERS
+from layers.catalogue import COLUMNS
 from layers.models import Building, Community, Grid, ServiceStation, Street, Worker
 from layers.selectors.layer_rows import Scope
 from layers.services.layer_export import ExportCrs, ExportRequest
@@ -105,7 +105,7 @@ def test_shapefile_zip_has_prj_cpg_and_short_names(tiny_city, tmp_path):
         assert zf.read("buildings.cpg").decode().strip() == "UTF-8"
         assert "China_2000" in zf.read("buildings.prj").decode()
     info = pyogrio.read_info(path)
-    assert list(info["fields"]) == [c.shp_name for c in LAYERS["buildings"].columns]
+    assert list(info["fields"]) == [c.shp_name for c in COLUMNS["buildings"].columns]
     assert all(len(name.encode()) <= 10 for name in info["fields"])
     assert info["crs"] == "EPSG:4490"
     frame = pyogrio.read_dataframe(path)
@@ -179,7 +179,7 @@ def test_csv_and_xlsx_have_wkt_and_label_point(tiny_city, tmp_path):
     raw = export(tmp_path, "grids", "csv").read_bytes()
     assert raw.startswith(b"\xef\xbb\xbf")  # BOM: Excel opens the Chinese names right
     table = pd.read_csv(io.BytesIO(raw), encoding="utf-8-sig", dtype=str)
-    names = [c.name for c in LAYERS["grids"].columns]
+    names = [c.name for c in COLUMNS["grids"].columns]
     assert list(table.columns) == [*names, "wkt", "lon", "lat"]
     grids = list(Grid.objects.order_by("pk"))
     assert list(table["code"]) == [g.code for g in grids]
@@ -220,7 +220,7 @@ def test_kml_and_geometryless_layers(tiny_city, tmp_path):
     kml = pyogrio.read_dataframe(export(tmp_path, "communities", "kml"))
     assert sorted(kml["Name"]) == sorted(Community.objects.values_list("name", flat=True))
     pairings = pyogrio.read_dataframe(export(tmp_path, "pairings", "gpkg"))
-    assert list(pairings.columns) == [c.name for c in LAYERS["pairings"].columns]
+    assert list(pairings.columns) == [c.name for c in COLUMNS["pairings"].columns]
     assert len(pairings) > 0
     with pytest.raises(CommandError, match="KML is WGS84"):
         export(tmp_path, "grids", "kml", "--crs", "EPSG:4547")
@@ -259,7 +259,7 @@ def test_workers_download_needs_the_permission(tiny_city, client):
     denied = client.get("/api/export/workers.csv")
     assert denied.status_code == 403
     assert "layers.view_worker" in denied.json()["error"]
-    user = User.objects.create_user("clerk", password="x")  # noqa: S106 - a test account
+    user = User.objects.create_user("clerk", password="x")  # a test account
     user.user_permissions.add(Permission.objects.get(codename="view_worker"))
     client.force_login(user)
     response = client.get("/api/export/workers.csv")

@@ -116,7 +116,7 @@ def test_pmtiles_bounds_and_centre_contain_the_city(exported):
     [
         (10, {"streets", "communities", "labels"}, {"grids", "buildings"}),
         (12, {"streets", "communities", "grids"}, {"buildings", "microgrids"}),
-        (14, {"grids", "microgrids", "xiaoqu", "buildings"}, set()),
+        (14, {"grids", "microgrids", "compounds", "buildings"}, set()),
     ],
 )
 def test_exported_tiles_equal_what_the_endpoint_serves(client, exported, z, present, absent):
@@ -250,7 +250,7 @@ def test_oversized_tiles_are_exported_whole_and_named(client, exported, tmp_path
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (["--layer", "roads"], "no tile layer 'roads': choose one of all, streets"),
+        (["--layer", "parcels"], "no tile layer 'parcels': choose one of all, streets"),
         (["--minzoom", "13", "--maxzoom", "10"], "--minzoom 13 is above --maxzoom 10"),
         (["--maxzoom", "17"], "cut down to zoom 16: use --maxzoom 16 or lower"),
         (["--minzoom", "-1"], "below 0"),

@@ -190,3 +190,29 @@ def test_points_where_polygons_are_needed(community, tmp_path):
     assert issue.rule == "wrong_geometry_type"
     assert "a Point where buildings need polygons" in issue.message
     untouched()
+
+
+def test_listed_issues_are_capped_per_rule_and_the_rest_counted(community, tmp_path, monkeypatch):
+    # A cap of 2 stands for the real 1,000 (validate.MAX_LISTED_ISSUES): same code, small file.
+    monkeypatch.setattr("layers.io.validate.MAX_LISTED_ISSUES", 2)
+    frame = corpus.building_frame(5)
+    frame["户数"] = -1  # five bad_value errors
+    frame.loc[4, "楼栋编码"] = "42019900100X"  # and one bad_code, under the cap: all listed
+    path = corpus.geojson(frame, tmp_path / "b.geojson")
+    report = layer_import(layer="buildings", path=path, dry_run=False)
+    assert [(i.row, i.rule) for i in report.errors if i.rule == "bad_value"] == [
+        (1, "bad_value"),
+        (2, "bad_value"),
+    ]
+    assert [i.row for i in report.errors if i.rule == "bad_code"] == [5]
+    assert report.unlisted == {"bad_value": 3}
+    assert report.error_count == 6 and report.as_dict()["error_count"] == 6
+    assert "_listed" not in report.as_dict()
+    text = report.as_text()
+    assert "… and 3 more [bad_value] not listed" in text
+    assert "6 errors, 0 warnings" in text
+    assert not report.written
+    untouched()
+    with pytest.raises(CommandError, match="6 error"):
+        call_command("import_layer", "buildings", str(path), verbosity=0)
+    untouched()

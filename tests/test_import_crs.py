@@ -9,7 +9,7 @@ from pyproj import CRS, Transformer
 
 from geo.chinese_crs import bd09_from_wgs84
 from geo.errors import BadRequest
-from layers.io.columns import LAYERS
+from layers.catalogue import COLUMNS
 from layers.io.crs import crs_resolve, geometries_to_storage
 from layers.io.fieldmap import columns_resolve, field_map_parse
 
@@ -70,7 +70,7 @@ def test_field_map_forms_and_alias_priority(tmp_path):
         field_map_parse("名称")
     # An exported micro-grid file has both grid_code (its parent) and code: exact names win over
     # the alias 网格编码; the Chinese headers of a city's own file map too.
-    spec = LAYERS["microgrids"]
+    spec = COLUMNS["microgrids"]
     m = columns_resolve(spec=spec, headers=["code", "name", "grid_code"], field_map={})
     assert m.sources == {"code": "code", "name": "name", "grid_code": "grid_code"}
     m = columns_resolve(spec=spec, headers=["微网格编码", "名称", "所属网格", "备注"], field_map={})

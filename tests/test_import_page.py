@@ -71,6 +71,23 @@ def test_broken_file_shows_errors_and_no_import_button(client, tmp_path):
     assert r.status_code == 400 and "not a complete zip archive" in r.content.decode()
 
 
+@pytest.mark.django_db
+def test_the_report_says_how_many_issues_it_does_not_list(client, tmp_path, monkeypatch):
+    monkeypatch.setattr("layers.io.validate.MAX_LISTED_ISSUES", 2)  # stands for the real 1,000
+    hierarchy_make()
+    client.force_login(planner_make())
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+    frame = corpus.building_frame(5)
+    frame["户数"] = -1  # five bad_value errors: two listed
+    path = corpus.geojson(frame, tmp_path / "b.geojson")
+    with open(path, "rb") as f:
+        r = client.post("/import/", {"layer": "buildings", "action": "check", "file": f})
+    html = r.content.decode()
+    assert html.count('<tr class="issue-error">') == 2
+    assert "… and 3 more “bad_value” issues, not listed." in html
+    assert 'data-errors="5"' in html and "5 errors: nothing can be written" in html
+
+
 @pytest.mark.browser
 @pytest.mark.slow
 @pytest.mark.django_db(transaction=True)

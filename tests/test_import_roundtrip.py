@@ -13,7 +13,7 @@ from django.core.management import call_command
 from django.db import connection
 
 from geo.srid import STORAGE_SRID
-from layers.io.columns import LAYERS
+from layers.catalogue import COLUMNS
 from layers.io.writer import MAX_M_PER_DEG
 from layers.models import Building, Community, GeomSource, Grid
 from layers.services.layer_import import layer_import
@@ -51,13 +51,13 @@ CASES = [
 
 
 def test_every_layer_is_covered():
-    assert sorted(layer for layer, *_ in CASES) == sorted(LAYERS)
+    assert sorted(layer for layer, *_ in CASES) == sorted(COLUMNS)
 
 
 @pytest.mark.django_db
 @pytest.mark.parametrize(("layer", "fmt", "crs", "declare"), CASES)
 def test_export_then_import_changes_nothing(tiny_city, tmp_path, layer, fmt, crs, declare):
-    model = apps.get_model(LAYERS[layer].model)
+    model = apps.get_model(COLUMNS[layer].model)
     count = model.objects.count()
     assert count > 0
     path = export(tmp_path, layer, fmt, crs)
@@ -89,7 +89,7 @@ TABLE_CRS = {"wgs84": None, "gk3:114": "EPSG:4547", "cgcs2000": "cgcs2000"}
 def test_round_trip_is_exact_in_every_format_and_crs(tiny_city, tmp_path, layer, fmt, crs):
     # A Gauss-Krüger Shapefile came back as "would update 277" (sub-mm drift of the projection
     # and its inverse), a CSV/XLSX as "would update" every feature (7 decimals).
-    model = apps.get_model(LAYERS[layer].model)
+    model = apps.get_model(COLUMNS[layer].model)
     before = _stored(model)
     path = export(tmp_path, layer, fmt, crs)
     declare = TABLE_CRS[crs] if fmt in ("csv", "xlsx") else None

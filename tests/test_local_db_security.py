@@ -37,7 +37,7 @@ def psql_as_nobody(socket_dir: Path, role: str) -> subprocess.CompletedProcess:
     argv = ["runuser", "-u", "nobody", "--", shutil.which("psql"), "-X", "-w"]
     argv += ["-h", str(socket_dir), "-U", role, "-d", "gridatlas", "-Atc", "SELECT 1"]
     # A constant argv: no shell, nothing from outside the test.
-    return subprocess.run(argv, env=env, capture_output=True, text=True, timeout=30)  # noqa: S603
+    return subprocess.run(argv, env=env, capture_output=True, text=True, timeout=30)
 
 
 # --- the database roles -------------------------------------------------------------------------
@@ -134,7 +134,7 @@ def settings_value(expr: str, **env) -> subprocess.CompletedProcess:
     full.update(env, DJANGO_SETTINGS_MODULE="geo.settings")
     code = f"import django; from django.conf import settings; django.setup(); print({expr})"
     # This interpreter and a constant script: nothing untrusted.
-    return subprocess.run(  # noqa: S603
+    return subprocess.run(
         [sys.executable, "-c", code], cwd=ROOT, env=full, capture_output=True, text=True
     )
 
@@ -175,9 +175,9 @@ def test_secrets_sh_makes_private_files_once(tmp_path):
     secrets = tmp_path / "secrets"
     env = {**os.environ, "GRIDATLAS_SECRETS_DIR": str(secrets)}
     script = [str(ROOT / "scripts" / "secrets.sh"), "secret_key", "db_password"]
-    subprocess.run(["bash", *script], env=env, check=True)  # noqa: S603, S607 - constant argv
+    subprocess.run(["bash", *script], env=env, check=True)  # constant argv
     first = {p.name: p.read_text() for p in secrets.iterdir()}
-    subprocess.run(["bash", *script], env=env, check=True)  # noqa: S603, S607 - constant argv
+    subprocess.run(["bash", *script], env=env, check=True)  # constant argv
     assert {p.name: p.read_text() for p in secrets.iterdir()} == first  # kept, not regenerated
     assert mode(secrets) == 0o700
     assert {p.name: mode(p) for p in secrets.iterdir()} == {

@@ -13,7 +13,7 @@ from openpyxl import Workbook, load_workbook
 
 from geo.chinese_crs import gcj02_from_wgs84
 from geo.errors import BadRequest
-from layers.models import Building, Grid, Job, JobFile
+from layers.models import Building, Grid, Job, JobFile, Xiaoqu
 from layers.selectors.address_search import address_candidates
 from layers.selectors.batch_points import point_columns
 from layers.selectors.lookup import grid_card_for_point
@@ -344,3 +344,20 @@ def test_progress_is_reported_while_addresses_are_looked_up(tiny_city):
     result = batch_lookup(table=table, crs="wgs84", progress=seen.append)
     assert result.matched == 150
     assert seen[-1] == 400 and seen == sorted(seen) and len(seen) >= 3
+
+
+@pytest.mark.django_db
+def test_a_large_sheet_on_several_connections_answers_as_one_by_one(tiny_city, settings):
+    """The same rows on one connection and on three at once: the same file (the parallel path
+    only splits the work; tiny_city is committed, so other connections see it)."""
+    names = list(Xiaoqu.objects.order_by("code").values_list("name", flat=True)[:6])
+    rows = [["地址"]] + [[f"{n}{k}栋"] for n in names for k in range(1, 5)]
+    rows += [["武昌区某路20号"], [""], ["不存在的小区9栋"]]
+    data = csv_bytes(rows)
+    settings.GRIDATLAS_BATCH_PARALLEL_MIN_ROWS = 10**9
+    one = run("one.csv", data)
+    settings.GRIDATLAS_BATCH_PARALLEL_MIN_ROWS = 1
+    settings.GRIDATLAS_BATCH_THREADS = 3
+    several = run("several.csv", data)
+    assert several[1] == one[1]
+    assert several[0].matched == one[0].matched > 0

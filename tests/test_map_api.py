@@ -34,7 +34,7 @@ def test_search_by_code_prefix_and_ranking(client, tiny_city):
     assert hits[0] == {**hits[0], "kind": "communities", "code": community.code}
     # Everything else matched by that prefix is inside the community (grids, compounds).
     assert all(h["code"].startswith(community.code) for h in hits)
-    assert {h["kind"] for h in hits[1:]} <= {"grids", "xiaoqu"}
+    assert {h["kind"] for h in hits[1:]} <= {"grids", "compounds"}
 
 
 @pytest.mark.django_db
@@ -105,7 +105,7 @@ def test_every_clickable_layer_has_a_card_without_personal_data(client, tiny_cit
         ("streets", Street),
         ("communities", Community),
         ("microgrids", MicroGrid),
-        ("xiaoqu", Xiaoqu),
+        ("compounds", Xiaoqu),
         ("stations", ServiceStation),
     ]:
         obj = model.objects.first()

@@ -83,8 +83,16 @@ def test_map_page_renders_searches_and_clicks(
                 )
                 page.screenshot(path=artifacts_dir / "map_search_grid.png")
 
+                # Roads: thin lines, their names along them from z15.
+                seen = page.evaluate(RENDERED_LAYERS_JS)
+                assert seen.get("roads", 0) > 0, seen
+                assert page.evaluate(
+                    "window.gridatlasMap.queryRenderedFeatures({layers: ['roads-label']}).length"
+                )
+                page.screenshot(path=artifacts_dir / "map_roads.png")
+
                 # Toggle off what lies on top of grids, then click inside the grid: its card.
-                for group in ("buildings", "xiaoqu", "microgrids", "stations", "units"):
+                for group in ("buildings", "compounds", "microgrids", "stations", "units"):
                     page.locator(f"#legend li[data-group='{group}'] input").uncheck()
                 assert (
                     page.evaluate(

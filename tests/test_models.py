@@ -365,7 +365,7 @@ def test_raw_sql_cannot_store_an_invalid_geometry(community, grid, table):
     row = model.objects.order_by("pk").last()
     as_multi = table in ("community", "grid")
     raw_refused(
-        f"UPDATE layers_{table} SET geom = ST_GeomFromEWKT(%s) WHERE id = %s",  # noqa: S608
+        f"UPDATE layers_{table} SET geom = ST_GeomFromEWKT(%s) WHERE id = %s",
         [shaped(bad, as_multi).ewkt, row.pk],
     )
     after = model.objects.get(pk=row.pk)
@@ -386,7 +386,7 @@ def test_raw_sql_cannot_store_a_malformed_code(community, grid, table, code):
     model = {"community": Community, "grid": Grid, "building": Building}[table]
     row = model.objects.order_by("pk").last()
     raw_refused(
-        f"UPDATE layers_{table} SET code = %s WHERE id = %s",  # noqa: S608
+        f"UPDATE layers_{table} SET code = %s WHERE id = %s",
         [code, row.pk],
     )
     assert model.objects.get(pk=row.pk).code == row.code

@@ -12,7 +12,7 @@ from django.contrib.auth.models import Permission, User
 from django.contrib.gis.geos import Polygon
 
 from geo.srid import STORAGE_SRID
-from layers.io.columns import LAYERS
+from layers.catalogue import COLUMNS
 from layers.models import Building, Grid, Worker
 from tests.demo_city_support import city_loaded, plan_make
 
@@ -23,7 +23,7 @@ GDAL_TIMEOUT_S = 120
 
 @pytest.fixture
 def clerk(db):
-    user = User.objects.create_user("clerk", password="x")  # noqa: S106 - a test account
+    user = User.objects.create_user("clerk", password="x")  # a test account
     user.user_permissions.add(Permission.objects.get(codename="view_worker"))
     return user
 
@@ -57,7 +57,7 @@ def test_landing_with_and_without_slash_conformance_and_openapi(client):
 def test_collections_hide_workers_from_anonymous(tiny_city, client, clerk):
     body = client.get("/ogc/collections").json()
     ids = [c["id"] for c in body["collections"]]
-    assert ids == [k for k in LAYERS if k != "workers"]
+    assert ids == [k for k in COLUMNS if k != "workers"]
     grids = next(c for c in body["collections"] if c["id"] == "grids")
     assert grids["crs"] == [CRS84]
     min_lon, min_lat, max_lon, max_lat = grids["extent"]["spatial"]["bbox"][0]
@@ -91,7 +91,7 @@ def test_items_paging_links_walk_every_feature(tiny_city, client):
     second = client.get("/ogc/collections/buildings/items?limit=40&offset=40").json()
     assert "offset=0" in rels(second)["prev"]["href"]
     feature = second["features"][0]
-    assert set(feature["properties"]) == {c.name for c in LAYERS["buildings"].columns}
+    assert set(feature["properties"]) == {c.name for c in COLUMNS["buildings"].columns}
     assert feature["geometry"]["type"] == "Polygon"
 
 
@@ -152,7 +152,7 @@ def test_single_feature_and_404s(tiny_city, client):
 
 
 def _gdal(*args: str) -> str:
-    done = subprocess.run(  # noqa: S603 - fixed tools, arguments built here
+    done = subprocess.run(  # fixed tools, arguments built here
         args, capture_output=True, text=True, timeout=GDAL_TIMEOUT_S, check=False
     )
     assert done.returncode == 0, done.stderr[-2000:]
@@ -172,7 +172,7 @@ def test_gdal_lists_and_copies_collections(live_server, django_db_blocker, tmp_p
     with city_loaded(django_db_blocker, plan_make(scale="tiny", seed=1)):
         source = f"OAPIF:{live_server.url}/ogc"
         listing = _gdal(OGRINFO, "-ro", "-q", source)
-        for layer in LAYERS:
+        for layer in COLUMNS:
             assert (f": {layer} (" in listing) == (layer != "workers"), listing
         target = tmp_path / "copy.gpkg"
         _gdal(OGR2OGR, "-f", "GPKG", str(target), source, "buildings", "grids")

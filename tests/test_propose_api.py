@@ -26,6 +26,10 @@ from tests.factories import (
     parcel_make,
 )
 
+# Every test runs in its own transaction (a savepoint inside the module's, below), so what one
+# writes is gone before the next.
+pytestmark = pytest.mark.django_db
+
 SIDE_M, COLUMNS, ROWS, HOUSEHOLDS = 50, 8, 4, 40
 GRID_OF_COLUMN = {0: 1, 1: 2, 2: 2, 3: 2, 4: 2, 5: 2, 6: 3}
 
@@ -63,19 +67,25 @@ class World:
 
 @pytest.fixture(scope="module")
 def world(django_db_setup, django_db_blocker):
-    """Built once for the module (every test here only reads it or writes in its own rolled-back
-    transaction), in a transaction rolled back at the module's end."""
+    """Built once for the module in a transaction rolled back at its end, as TestCase's
+    setUpTestData does: each test's own transaction is a savepoint inside it."""
     with django_db_blocker.unblock(), transaction.atomic():
         yield World()
         transaction.set_rollback(True)
 
 
-@pytest.fixture
-def signed_in(client, db):
-    # Staff with the planner permission: proposals are for those who may edit the layout.
-    user = get_user_model().objects.create_user("proposer", password="pw-propose-1", is_staff=True)
+@pytest.fixture(scope="module")
+def proposer(world):
+    """Staff with the planner permission (proposals are for those who may edit the layout), made
+    once: its password hash alone cost ~0.4 s a test. No password: tests sign in by force_login."""
+    user = get_user_model().objects.create_user("proposer", is_staff=True)
     user.user_permissions.add(Permission.objects.get(codename="change_parcel"))
-    client.force_login(user)
+    return user
+
+
+@pytest.fixture
+def signed_in(client, proposer):
+    client.force_login(proposer)
     return client
 
 
@@ -293,7 +303,7 @@ def test_an_isolated_pocket_is_reported_and_left_alone(world, signed_in):
 
 
 @pytest.mark.parametrize("action", ["propose", "rebalance", "assign-unassigned"])
-def test_an_unknown_community_is_404(signed_in, db, action):
+def test_an_unknown_community_is_404(signed_in, action):
     r = post(signed_in, "999999999999", action, grids=["a", "b"])
     assert r.status_code == 404 and "999999999999" in r.json()["error"]
 

@@ -97,7 +97,7 @@ def test_the_counter_is_exact_and_keeps_its_window(settings):
 
     def expires():
         with connection.cursor() as cur:
-            cur.execute(f"SELECT expires FROM {table} WHERE cache_key = %s", [key])  # noqa: S608
+            cur.execute(f"SELECT expires FROM {table} WHERE cache_key = %s", [key])
             return cur.fetchone()[0]
 
     before = expires()

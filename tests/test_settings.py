@@ -23,7 +23,7 @@ def settings_db(**env) -> dict:
         [sys.executable, "-c", PRINT_DB],
         cwd=ROOT,
         env=full,
-        check=True,  # noqa: S603
+        check=True,
         capture_output=True,
         text=True,
     ).stdout

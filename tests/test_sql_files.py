@@ -9,7 +9,8 @@ import pytest
 from django.db import connection, transaction
 
 from geo.sql import sql_text
-from tiles.registry import BUFFER, EXTENT, LAYERS, MAX_ZOOM
+from layers.catalogue import TILE_TABLES
+from tiles.registry import BUFFER, EXTENT, MAX_ZOOM
 
 pytestmark = pytest.mark.django_db
 
@@ -119,8 +120,34 @@ def test_tile_constants_are_the_registry_s():
     assert f"{BUFFER / EXTENT}" in _functions(tiles / "ga_tile_range.sql")["ga_tile_range"]
     purge_boxes = _functions(tiles / "ga_tiles_purge_boxes.sql")["ga_tiles_purge_boxes"]
     assert f"generate_series(0, {MAX_ZOOM})" in purge_boxes
-    fed = {layer for _, args in _triggers(tiles / "ga_tiles_purge.sql").values() for layer in args}
-    assert fed and fed <= set(LAYERS), fed - set(LAYERS)
+
+
+def _purged_layers() -> dict[str, list[tuple[str, ...]]]:
+    """Each table with a purge trigger → the tile layers its triggers purge: the arguments of
+    ga_tiles_purge, or the ARRAY[...] a trigger function without arguments names."""
+    tiles = SCHEMA_DIRS[1]
+    out: dict[str, list] = {}
+    for path in tiles.glob("ga_tiles_purge*.sql"):
+        named = {f: re.findall(r"ARRAY\[([^\]]*)\]", body) for f, body in _functions(path).items()}
+        for (table, _), (function, args) in _triggers(path).items():
+            if not args:
+                listed = [re.findall(r"'([^']*)'", a) for a in named.get(function, [])]
+                args = [layer for layers in listed for layer in layers if layer != "all"]
+            out.setdefault(table, []).append(tuple(args))
+    return out
+
+
+def test_purge_triggers_purge_the_layers_the_catalogue_says():
+    """Every table a tile layer reads purges exactly the tile layers reading it (the layer of
+    its own rows first: ga_tiles_purge drops that layer's generalised rows), on insert, update
+    and delete alike."""
+    purged = _purged_layers()
+    assert set(purged) == set(TILE_TABLES), set(purged) ^ set(TILE_TABLES)
+    for table, layers in TILE_TABLES.items():
+        assert len(purged[table]) == 3, f"{table}: a trigger for each of insert, update, delete"
+        for args in purged[table]:
+            assert set(args) == set(layers), f"{table} purges {args}, the catalogue says {layers}"
+            assert args[0] == layers[0], f"{table}: its own layer {layers[0]} first"
 
 
 def test_migrations_carry_their_own_text():

@@ -127,7 +127,7 @@ def _peak_bytes(fn) -> tuple[int, Exception | None]:
     raised = None
     try:
         fn()
-    except Exception as exc:  # noqa: BLE001 - returned for the test to look at
+    except Exception as exc:  # returned for the test to look at
         raised = exc
     _, peak = tracemalloc.get_traced_memory()
     tracemalloc.stop()

@@ -4,7 +4,8 @@ at every zoom — no slivers or gaps between neighbours on the map.
 
 Each parent's children are simplified together with the parent's outline held fixed
 (simplify_boundary=False): grids per community, communities per street; streets as one city
-coverage. Tolerance: half a screen pixel at the band's first zoom (tiles/registry.py).
+coverage. Tolerance: half a screen pixel at the band's first zoom (tiles/registry.py). Which
+layers, grouped by which parent: their `Generalized` in layers/catalogue.py.
 """
 
 from collections import defaultdict
@@ -15,16 +16,17 @@ from django.db import connection, transaction
 from tqdm import tqdm
 
 from geo.srid import WEB_MERCATOR_SRID
+from layers.catalogue import TILE_LAYERS
 
 from .registry import GENERALIZED_BANDS, pixel_size_m
 
-# layer → (table, the column grouping a coverage, or None for one city-wide coverage)
 CLEAN_SNAP_M = 0.001  # 1 mm: joins vertices that differ by noding noise, moves nothing visible
 
+# layer → (table, the column grouping a coverage, or None for one city-wide coverage)
 SOURCES = {
-    "streets": ("layers_street", None),
-    "communities": ("layers_community", "street_id"),
-    "grids": ("layers_grid", "community_id"),
+    key: (layer.model._meta.db_table, layer.tiles.generalized.group_by)
+    for key, layer in TILE_LAYERS.items()
+    if layer.tiles.generalized
 }
 
 

@@ -9,6 +9,8 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_safe
 
+from geo.domain import grid_band
+from layers.catalogue import LAYERS, PICK_ORDER
 from layers.selectors.summary import city_summary
 
 from .tilejson import city_bounds
@@ -27,20 +29,6 @@ FIGURES = (
     ("units", gettext_lazy("sent-down units")),
     ("communities_unpaired", gettext_lazy("unpaired communities")),
 )
-
-# Layer keys as the legend, the cards and the search results name them.
-LAYER_TITLES = {
-    "districts": gettext_lazy("District"),
-    "streets": gettext_lazy("Street"),
-    "communities": gettext_lazy("Community"),
-    "grids": gettext_lazy("Grid"),
-    "microgrids": gettext_lazy("Micro-grid"),
-    "xiaoqu": gettext_lazy("Compound"),
-    "buildings": gettext_lazy("Building"),
-    "stations": gettext_lazy("Service station"),
-    "units": gettext_lazy("Sent-down unit"),
-    "labels": gettext_lazy("Labels"),
-}
 
 # The card's figures (layers.selectors.places.feature_card `facts` keys).
 FACT_LABELS = {
@@ -65,9 +53,10 @@ FACT_LABELS = {
 
 def _strings() -> dict:
     """Every text map.js shows, in the request's language (Django i18n, not a JS catalogue)."""
-    lo, hi = settings.GRIDATLAS_GRID_HOUSEHOLDS_MIN, settings.GRIDATLAS_GRID_HOUSEHOLDS_MAX
+    lo, hi = grid_band()
     return {
-        "layers": {k: str(v) for k, v in LAYER_TITLES.items()},
+        # Layer keys as the legend, the cards and the search results name them.
+        "layers": {k: str(layer.title_en) for k, layer in LAYERS.items()},
         "facts": {k: str(v) for k, v in FACT_LABELS.items()},
         "load": {"under": _("below band"), "ok": _("in band"), "over": _("above band")},
         "yes": _("yes"),
@@ -103,8 +92,9 @@ def map_page(request):
             "figures": figures,
             "city_name": settings.GRIDATLAS_CITY_NAME,
             "bounds_json": json.dumps(city_bounds()),
-            "grid_min": settings.GRIDATLAS_GRID_HOUSEHOLDS_MIN,
-            "grid_max": settings.GRIDATLAS_GRID_HOUSEHOLDS_MAX,
+            "pick_order_json": json.dumps(PICK_ORDER),
+            "grid_min": grid_band().min,
+            "grid_max": grid_band().max,
             "strings": _strings(),
         },
     )

@@ -1,24 +1,17 @@
-"""TileJSON 3.0.0 and the MapLibre style, both generated from the registry."""
+"""TileJSON 3.0.0 and the MapLibre style, both generated from the layer catalogue (the style
+from each layer's `style`, the legend from its title and colour)."""
 
 import hashlib
 
 from django.db import connection
 
+from geo.domain import map_home
+from layers.catalogue import COLOR, TILE_LAYERS, TILE_TABLES, StyleLayer
+
 from .registry import COMPOSITE, LAYERS, MAX_ZOOM, TileLayer, layers_for
 
 ATTRIBUTION = "区划代码：Vonng/adcode, NBS 2016 (CC BY 4.0)"
-DATA_TABLES = (
-    "layers_street",
-    "layers_community",
-    "layers_grid",
-    "layers_microgrid",
-    "layers_xiaoqu",
-    "layers_building",
-    "layers_servicestation",
-    "layers_sentdownunit",
-    "layers_pairing",
-)
-WUHAN_CENTRE = (114.30, 30.59)
+DATA_TABLES = tuple(TILE_TABLES)  # every table a tile reads
 
 
 def data_version() -> str:
@@ -68,7 +61,7 @@ def tilejson(*, key: str, base_url: str) -> dict:
 
 def _centre(bounds: list[float]) -> list[float]:
     if bounds[0] <= -180:
-        return list(WUHAN_CENTRE)
+        return [map_home().lon, map_home().lat]
     return [round((bounds[0] + bounds[2]) / 2, 6), round((bounds[1] + bounds[3]) / 2, 6)]
 
 
@@ -95,7 +88,7 @@ def style(*, base_url: str) -> dict:
                 {"key": la.key, "title": la.title, "color": la.color} for la in LAYERS.values()
             ]
         },
-        "center": list(WUHAN_CENTRE),
+        "center": [map_home().lon, map_home().lat],
         "zoom": 12,
         "sources": {
             "gridatlas": {
@@ -120,140 +113,22 @@ def _meta(layer: TileLayer) -> dict:
     }
 
 
-def _src(layer: TileLayer, kind: str, **rest) -> dict:
+def _style_layer(layer: TileLayer, part: StyleLayer) -> dict:
+    paint = {k: layer.color if v == COLOR else v for k, v in part.paint.items()}
     return {
-        "id": f"{layer.key}-{kind}",
+        "id": f"{layer.key}-{part.name}",
         "source": "gridatlas",
         "source-layer": layer.key,
-        "minzoom": layer.minzoom,
+        "minzoom": layer.minzoom if part.minzoom is None else part.minzoom,
         "metadata": _meta(layer),
-        **rest,
+        "type": part.type,
+        **({"layout": dict(part.layout)} if part.layout else {}),
+        "paint": paint,
     }
 
 
-LOAD_COLOR = ["match", ["get", "load"], "under", "#74add1", "over", "#d73027", "#a6d96a"]
-TEXT = {"text-font": ["Noto Sans CJK SC Regular"], "text-max-width": 8}
-
-
 def style_layers() -> list[dict]:
-    L = LAYERS
-    return [
-        # Invisible fills make streets and micro-grids pickable by a click inside, not only on
-        # their outline (queryRenderedFeatures tests a fill's area, whatever its opacity).
-        _src(L["streets"], "fill", type="fill", paint={"fill-color": "#000000", "fill-opacity": 0}),
-        _src(
-            L["microgrids"], "fill", type="fill", paint={"fill-color": "#000000", "fill-opacity": 0}
-        ),
-        _src(
-            L["communities"],
-            "fill",
-            type="fill",
-            paint={"fill-color": L["communities"].color, "fill-opacity": 0.04},
-        ),
-        _src(
-            L["grids"], "fill", type="fill", paint={"fill-color": LOAD_COLOR, "fill-opacity": 0.22}
-        ),
-        _src(
-            L["xiaoqu"],
-            "fill",
-            type="fill",
-            paint={"fill-color": L["xiaoqu"].color, "fill-opacity": 0.18},
-        ),
-        _src(
-            L["buildings"],
-            "fill",
-            type="fill",
-            paint={"fill-color": L["buildings"].color, "fill-opacity": 0.55},
-        ),
-        _src(
-            L["microgrids"],
-            "line",
-            type="line",
-            paint={
-                "line-color": L["microgrids"].color,
-                "line-width": 0.8,
-                "line-dasharray": [2, 2],
-            },
-        ),
-        _src(
-            L["xiaoqu"],
-            "line",
-            type="line",
-            paint={"line-color": L["xiaoqu"].color, "line-width": 1},
-        ),
-        _src(
-            L["grids"],
-            "line",
-            type="line",
-            paint={"line-color": L["grids"].color, "line-width": 1.2},
-        ),
-        _src(
-            L["communities"],
-            "line",
-            type="line",
-            paint={"line-color": L["communities"].color, "line-width": 2},
-        ),
-        _src(
-            L["streets"],
-            "line",
-            type="line",
-            paint={"line-color": L["streets"].color, "line-width": 3.5, "line-opacity": 0.85},
-        ),
-        _src(
-            L["units"],
-            "circle",
-            type="circle",
-            paint={
-                "circle-color": L["units"].color,
-                "circle-radius": 4,
-                "circle-stroke-color": "#ffffff",
-                "circle-stroke-width": 1,
-            },
-        ),
-        _src(
-            L["stations"],
-            "circle",
-            type="circle",
-            paint={
-                "circle-color": L["stations"].color,
-                "circle-radius": ["match", ["get", "level"], "street", 8, "community", 6, 4],
-                "circle-stroke-color": "#ffffff",
-                "circle-stroke-width": 1.5,
-            },
-        ),
-        _src(
-            L["labels"],
-            "label",
-            type="symbol",
-            layout={
-                **TEXT,
-                "text-field": ["get", "name"],
-                "text-size": [
-                    "match",
-                    ["get", "kind"],
-                    "streets",
-                    16,
-                    "communities",
-                    14,
-                    "grids",
-                    12,
-                    11,
-                ],
-            },
-            paint={
-                "text-color": [
-                    "match",
-                    ["get", "kind"],
-                    "streets",
-                    "#1f2d3d",
-                    "communities",
-                    "#8b1a1a",
-                    "grids",
-                    "#1d4f7a",
-                    "#7a4a0c",
-                ],
-                "text-halo-color": "#ffffff",
-                "text-halo-width": 1.5,
-            },
-        ),
-    ]
+    """Every layer's style layers, in drawing order (the catalogue's `order`)."""
+    parts = [(part, key) for key, la in TILE_LAYERS.items() for part in la.style]
+    parts.sort(key=lambda pk: pk[0].order)
+    return [_style_layer(LAYERS[key], part) for part, key in parts]

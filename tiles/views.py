@@ -11,6 +11,7 @@ from django.views.decorators.http import require_GET
 
 from geo.errors import TileOutOfRange, UnknownLayer
 from geo.http import json_response
+from layers.redirects import renamed_layer_redirect
 
 from .cache import cache_lookup, cache_put
 from .coords import TileCoord
@@ -33,6 +34,7 @@ def _layers_or_404(key: str):
 
 @transaction.non_atomic_requests  # a cache hit is one query, with no BEGIN/COMMIT around it
 @require_GET
+@renamed_layer_redirect("layer")  # outside tile_observed: a redirect is no tile in the metrics
 @tile_observed
 def tile(request, layer: str, z: str, x: str, y: str):
     layers = _layers_or_404(layer)
@@ -84,7 +86,7 @@ class TileResponse(HttpResponse):
         try:
             if self.after_sent is not None:
                 self.after_sent()
-        except Exception:  # noqa: BLE001 - a failed cache write must not fail a sent response
+        except Exception:  # a failed cache write must not fail a sent response
             log.exception("storing a rendered tile in the cache failed")
         finally:
             super().close()
@@ -104,6 +106,7 @@ def _base_url(request) -> str:
 
 
 @require_GET
+@renamed_layer_redirect("layer")
 def tilejson_view(request, layer: str):
     _layers_or_404(layer)
     return json_response(tilejson(key=layer, base_url=_base_url(request)))

@@ -25,11 +25,6 @@ def analysis_max_rows() -> int:
     return settings.GRIDATLAS_ANALYSIS_MAX_ROWS
 
 
-def analysis_max_distance_m() -> float:
-    """Longest walking distance an analysis accepts, in metres."""
-    return settings.GRIDATLAS_ANALYSIS_MAX_DISTANCE_M
-
-
 @dataclass(frozen=True)
 class Area:
     """The part of the city an analysis is narrowed to: the whole city (both None), a district or
@@ -39,10 +34,6 @@ class Area:
     street_id: int | None = None
     code: str = ""  # the street's code, else the district's; "" for the whole city
     name: str = ""  # its name; "" for the whole city
-
-    @property
-    def is_city(self) -> bool:
-        return self.district_id is None and self.street_id is None
 
     def sql_params(self) -> dict:
         """The %(district_id)s / %(street_id)s parameters of the SQL files (NULL: no filter)."""

@@ -26,6 +26,7 @@ from dataclasses import dataclass, fields
 import numpy as np
 from django.conf import settings
 
+from geo.domain import detour_factor
 from geo.errors import BadRequest
 from layers.analysis import CITY, Area, sql_rows
 from layers.analysis.points import (  # the arrays, re-exported: callers import them from here
@@ -157,7 +158,7 @@ def coverage_of(
         nearest, walk = _network_walk(buildings, chosen, distance_m)
     else:
         nearest, straight = nearest_straight(buildings=buildings, stations=chosen)
-        walk = straight * settings.GRIDATLAS_WALK_DETOUR_FACTOR
+        walk = straight * detour_factor()
     return coverage_compute(
         buildings=buildings,
         nearest=nearest,

@@ -30,15 +30,16 @@ import shapely
 from affine import Affine
 from django.conf import settings
 from django.contrib.gis.db.models.functions import AsWKB
+from django.db import connection
 from PIL import Image
 from pyproj import Transformer
 
+from geo.domain import grid_band
 from geo.errors import BadRequest, NotFound
 from geo.srid import STORAGE_SRID, WEB_MERCATOR_SRID
 from layers.analysis import CITY, Area
 from layers.analysis.coverage import LEVELS, MODES, building_coverage
 from layers.models import Grid
-from tiles.cache import cache_epoch
 
 MERCATOR_CRS = f"EPSG:{WEB_MERCATOR_SRID}"
 KINDS = ("uncovered", "load")
@@ -293,7 +294,8 @@ def count_ramp(*, array: np.ndarray) -> Ramp:
 def load_ramp() -> Ramp:
     """Grid load as households / the band's top: blue below the band, green inside, orange to
     red above it (the band from GRIDATLAS_GRID_HOUSEHOLDS_MIN/MAX, read at call time)."""
-    low = settings.GRIDATLAS_GRID_HOUSEHOLDS_MIN / settings.GRIDATLAS_GRID_HOUSEHOLDS_MAX
+    band = grid_band()
+    low = band.min / band.max
     stops = (
         (0.0, "#2c7bb6", 200),
         (low, "#abd9e9", 170),
@@ -339,7 +341,10 @@ def heatmap_cache_clear() -> None:
 def _data_version() -> int:
     # The tile epoch goes up on every write to buildings, stations and grids (a statement
     # trigger), which are exactly a heatmap's inputs: one cheap row read tells a stale raster.
-    return cache_epoch()
+    # Read as SQL, not through tiles.cache: tiles is built on layers, never the reverse.
+    with connection.cursor() as cur:
+        cur.execute("SELECT epoch FROM tiles_epoch")
+        return cur.fetchone()[0]
 
 
 def max_cells() -> int:
@@ -399,7 +404,7 @@ def _load(*, cell_m: float) -> Heatmap:
     _check_cells(bounds=tuple(shapely.total_bounds(polygons)), cell_m=cell_m)
     raster = polygon_raster(
         polygons_3857=polygons,
-        values=households / settings.GRIDATLAS_GRID_HOUSEHOLDS_MAX,
+        values=households / grid_band().max,
         cell_m=cell_m,
     )
     return Heatmap(

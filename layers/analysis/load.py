@@ -11,11 +11,10 @@ grid's workers are the grid workers attached to the grid or to any of its micro-
 
 from dataclasses import dataclass
 
-from django.conf import settings
-
+from geo.domain import Band, grid_band, microgrid_band
 from geo.errors import BadRequest
 from layers.analysis import CITY, Area, sql_rows
-from layers.models.boundaries import LoadStatus, load_status
+from layers.models.boundaries import LoadStatus
 
 LISTS = ("exceptions", "all")
 
@@ -25,8 +24,8 @@ class LoadReport:
     """The band, the totals, and the grid and micro-grid rows listed (`listed`: exceptions, the
     units out of band or, for grids, with no worker; or all), capped by the limit."""
 
-    grid_band: tuple[int, int]
-    microgrid_band: tuple[int, int]
+    grid_band: Band
+    microgrid_band: Band
     listed: str
     total: dict
     grids: list[dict]
@@ -39,24 +38,22 @@ def _per(households: int, n: int) -> float | None:
     return round(households / n, 1) if n else None
 
 
-def grid_rows(*, rows: list[dict], band: tuple[int, int]) -> list[dict]:
+def grid_rows(*, rows: list[dict], band: Band) -> list[dict]:
     """Grid rows with their ratios, load status and whether they lack a worker. Pure."""
-    lo, hi = band
     return [
         {
             **r,
             "households_per_worker": _per(r["households"], r["grid_workers"]),
             "households_per_microgrid": _per(r["households"], r["microgrids"]),
-            "load": str(load_status(r["households"], lo=lo, hi=hi)),
+            "load": band.status(r["households"]),
             "no_worker": r["grid_workers"] == 0,
         }
         for r in rows
     ]
 
 
-def microgrid_rows(*, rows: list[dict], band: tuple[int, int]) -> list[dict]:
-    lo, hi = band
-    return [{**r, "load": str(load_status(r["households"], lo=lo, hi=hi))} for r in rows]
+def microgrid_rows(*, rows: list[dict], band: Band) -> list[dict]:
+    return [{**r, "load": band.status(r["households"])} for r in rows]
 
 
 def load_total(*, grids: list[dict], microgrids: list[dict]) -> dict:
@@ -81,12 +78,8 @@ def load_report(
     """Grid and micro-grid load of `area`, with the bands read from settings at call time."""
     if listed not in LISTS:
         raise BadRequest(f"list must be one of {', '.join(LISTS)}, not {listed!r}")
-    grid_band = (settings.GRIDATLAS_GRID_HOUSEHOLDS_MIN, settings.GRIDATLAS_GRID_HOUSEHOLDS_MAX)
-    micro_band = (
-        settings.GRIDATLAS_MICROGRID_HOUSEHOLDS_MIN,
-        settings.GRIDATLAS_MICROGRID_HOUSEHOLDS_MAX,
-    )
-    grids = grid_rows(rows=sql_rows("grid_load.sql", area.sql_params()), band=grid_band)
+    band, micro_band = grid_band(), microgrid_band()
+    grids = grid_rows(rows=sql_rows("grid_load.sql", area.sql_params()), band=band)
     micros = microgrid_rows(rows=sql_rows("microgrid_load.sql", area.sql_params()), band=micro_band)
     if listed == "exceptions":
         shown_grids = [g for g in grids if g["load"] != LoadStatus.OK or g["no_worker"]]
@@ -94,7 +87,7 @@ def load_report(
     else:
         shown_grids, shown_micros = grids, micros
     return LoadReport(
-        grid_band=grid_band,
+        grid_band=band,
         microgrid_band=micro_band,
         listed=listed,
         total=load_total(grids=grids, microgrids=micros),

@@ -18,6 +18,7 @@ import numpy as np
 import shapely
 from django.conf import settings
 
+from geo.domain import detour_factor
 from geo.errors import BadRequest
 from layers.analysis import CITY, Area, sql_rows
 from layers.analysis.points import StationPoints, station_points, to_metric_xy
@@ -60,7 +61,7 @@ def compound_station_walk(
     tree = shapely.STRtree(shapely.points(stations.x_m, stations.y_m))
     (p, s), d = tree.query_nearest(polygons, return_distance=True, all_matches=False)
     index[p] = s
-    walk[p] = d * settings.GRIDATLAS_WALK_DETOUR_FACTOR
+    walk[p] = d * detour_factor()
     return index, walk
 
 

@@ -4,15 +4,11 @@ parse it here, so a filter one of them shows is a filter every one of them follo
 
 from dataclasses import dataclass
 
-from geo.codes import LEVELS as CODE_LEVELS
+from geo.domain import code_parse, walk_distance_parse
 from geo.errors import BadRequest
-from geo.params import int_parse, walk_distance_parse
+from geo.params import int_parse
 from layers.analysis import Area, analysis_area, analysis_max_rows
 from layers.analysis.coverage import BY, MODES, levels_parse
-
-
-def _distance(raw: str | None) -> float:
-    return walk_distance_parse(raw)
 
 
 def choice_parse(name: str, raw: str | None, choices: tuple[str, ...], default: str) -> str:
@@ -20,15 +16,6 @@ def choice_parse(name: str, raw: str | None, choices: tuple[str, ...], default: 
     if value not in choices:
         raise BadRequest(f"{name} must be one of {', '.join(choices)}, not {value!r}")
     return value
-
-
-def _code(level: str, raw: str | None) -> str | None:
-    if raw is None or not raw.strip():
-        return None
-    digits = CODE_LEVELS[level].digits
-    if not (raw.isascii() and raw.isdigit() and len(raw) == digits):
-        raise BadRequest(f"{level} must be a {digits}-digit {level} code, not {raw!r}")
-    return raw
 
 
 def _limit(raw: str | None) -> int:
@@ -51,10 +38,10 @@ class AnalysisQuery:
 
     @classmethod
     def parse(cls, params) -> "AnalysisQuery":
-        district = _code("district", params.get("district"))
-        street = _code("street", params.get("street"))
+        district = code_parse("district", params.get("district"))
+        street = code_parse("street", params.get("street"))
         return cls(
-            distance_m=_distance(params.get("distance")),
+            distance_m=walk_distance_parse(params.get("distance")),
             mode=choice_parse("mode", params.get("mode"), MODES, "straight"),
             by=choice_parse("by", params.get("by"), BY, "community"),
             levels=levels_parse(params.get("level")),

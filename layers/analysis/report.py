@@ -13,6 +13,7 @@ from dataclasses import asdict, dataclass, fields
 from django.conf import settings
 from django.db import connection
 
+from geo.domain import detour_factor
 from geo.spreadsheet import csv_row, xlsx_row
 from geo.sql import sql_text
 from layers.analysis import CITY, SQL_DIR, Area
@@ -200,7 +201,7 @@ def filters_sheet(filters: ReportFilters) -> Sheet:
         ["area_kind", "street" if area.street_id else "district" if area.district_id else "city"],
         ["distance_m", float(filters.distance_m)],
         ["mode", filters.mode],
-        ["walk_detour_factor", settings.GRIDATLAS_WALK_DETOUR_FACTOR],
+        ["walk_detour_factor", detour_factor()],
         ["station_levels", ",".join(filters.levels or LEVELS)],
         ["coverage_rows_by", filters.by],
     ]

@@ -26,10 +26,11 @@ from django.conf import settings
 from django.contrib.gis.geos import Point
 from pyproj import Transformer
 
+from geo.domain import detour_factor, walk_distance_check
 from geo.errors import BadRequest
 from geo.spreadsheet import csv_cell
 from geo.srid import STORAGE_SRID, metric_srid
-from layers.analysis import CITY, Area, analysis_max_distance_m
+from layers.analysis import CITY, Area
 from layers.analysis.coverage import building_coverage, station_points
 from layers.models import Community
 
@@ -298,9 +299,7 @@ def _community_at(*, lon: float, lat: float) -> dict | None:
 def _check(*, k: int, distance_m: float, candidates: str, spacing_m: float | None) -> None:
     if k < 0:
         raise BadRequest(f"k must be 0 or more, not {k}")
-    top = analysis_max_distance_m()
-    if not (math.isfinite(distance_m) and 0 < distance_m <= top):
-        raise BadRequest(f"distance must be more than 0 and at most {top:g} m, not {distance_m}")
+    walk_distance_check(distance_m)
     if candidates not in CANDIDATE_KINDS:
         raise BadRequest(f"candidates must be one of {', '.join(CANDIDATE_KINDS)}")
     if spacing_m is not None and not (math.isfinite(spacing_m) and spacing_m > 0):
@@ -330,7 +329,7 @@ def siting_propose(
     step = progress or (lambda _name: None)
     step("coverage")
     cov = building_coverage(distance_m=distance_m, mode="straight", levels=levels, area=area)
-    radius_m = distance_m / settings.GRIDATLAS_WALK_DETOUR_FACTOR
+    radius_m = distance_m / detour_factor()
     uncovered = ~np.asarray(cov.covered, dtype=bool)
     demand_xy = np.column_stack([cov.x_m, cov.y_m])[uncovered]
     demand_weight = np.asarray(cov.households, dtype=np.float64)[uncovered]
@@ -376,7 +375,7 @@ def _describe(
     lon, lat = _to_lonlat(xy[:, 0], xy[:, 1])
     stations = station_points(levels=levels)
     station_xy = np.column_stack([stations.x_m, stations.y_m])
-    detour = settings.GRIDATLAS_WALK_DETOUR_FACTOR
+    detour = detour_factor()
     sites = []
     for rank, (i, site_xy) in enumerate(zip(result.chosen, xy, strict=True)):
         nearest = None

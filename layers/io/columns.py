@@ -1,7 +1,8 @@
 """The columns every layer has when it leaves GridAtlas as a file and when it comes back in.
 
-One table shared by import, export and OGC API Features, so a file exported here imports again
-unchanged (round trip) and a city's own files map onto the same names. For each layer:
+Shared by import, export and OGC API Features, so a file exported here imports again unchanged
+(round trip) and a city's own files map onto the same names. Each layer's table is named here and
+attached to its layer in `layers.catalogue` (which fills in its key and model). For each layer:
 
 - `key`: the natural key that makes a re-import update rather than duplicate (codes where the
   layer has them; stations, units, pairings and workers have none, so a tuple of columns);
@@ -42,12 +43,12 @@ class Column:
 
 @dataclass(frozen=True)
 class LayerColumns:
-    layer: str  # the CLI / URL name, e.g. "microgrids"
-    model: str  # "layers.MicroGrid"
     geometry: Geometry
     key: tuple[str, ...]
     parent: str | None  # the column that names the parent by code
     columns: tuple[Column, ...] = field(default_factory=tuple)
+    layer: str = ""  # the catalogue key, e.g. "microgrids" (set by layers.catalogue)
+    model: str = ""  # "layers.MicroGrid" (set by layers.catalogue)
 
     def column(self, name: str) -> Column:
         return next(c for c in self.columns if c.name == name)
@@ -58,7 +59,7 @@ _NAME = ("名称", "name", "名字")
 _HOUSEHOLDS = ("户数", "households", "住户数", "总户数")
 
 
-def _division(layer, model, code_aliases, parent_col=None, parent_aliases=(), extra=()):
+def _division(code_aliases, parent_col=None, parent_aliases=(), extra=()):
     cols = [
         Column("code", "code", required=True, aliases=code_aliases + _CODE),
         Column("name", "name", required=True, aliases=_NAME),
@@ -66,7 +67,7 @@ def _division(layer, model, code_aliases, parent_col=None, parent_aliases=(), ex
     if parent_col:
         source = parent_col.replace("_code", "__code")
         cols.append(Column(parent_col, source, short=parent_col[:10], aliases=parent_aliases))
-    return LayerColumns(layer, model, "polygon", ("code",), parent_col, (*cols, *extra))
+    return LayerColumns("polygon", ("code",), parent_col, (*cols, *extra))
 
 
 _DERIVED_TOTALS = (
@@ -74,203 +75,181 @@ _DERIVED_TOTALS = (
     Column("building_count", "building_count", "int", short="buildings", derived=True),
 )
 
-LAYERS: dict[str, LayerColumns] = {
-    spec.layer: spec
-    for spec in (
-        _division("districts", "layers.District", ("区县代码",)),
-        _division(
-            "streets", "layers.Street", ("街道代码", "乡镇代码"), "district_code", ("区县代码",)
+DISTRICTS = _division(("区县代码",))
+
+STREETS = _division(("街道代码", "乡镇代码"), "district_code", ("区县代码",))
+
+COMMUNITIES = _division(
+    ("社区代码", "村代码"),
+    "street_code",
+    ("街道代码", "乡镇代码", "所属街道"),
+    extra=(
+        Column(
+            "urban_rural_code",
+            "urban_rural_code",
+            short="ur_code",
+            aliases=("城乡分类代码", "城乡分类"),
         ),
-        _division(
-            "communities",
-            "layers.Community",
-            ("社区代码", "村代码"),
+    ),
+)
+
+GRIDS = _division(
+    ("网格编码", "网格代码"),
+    "community_code",
+    ("社区代码", "社区编码", "所属社区"),
+    extra=_DERIVED_TOTALS,
+)
+
+MICROGRIDS = _division(
+    ("微网格编码", "小格区编码"),
+    "grid_code",
+    ("网格编码", "网格代码", "所属网格"),
+    extra=_DERIVED_TOTALS,
+)
+
+COMPOUNDS = _division(
+    ("小区编码", "小区代码"),
+    "community_code",
+    ("社区代码", "社区编码", "所属社区"),
+    extra=(
+        Column("kind", "kind", "choice", aliases=("类型", "小区类型")),
+        Column(
+            "property_company",
+            "property_company",
+            short="property",
+            aliases=("物业公司", "物业"),
+        ),
+        Column("owners_committee", "owners_committee", short="owners_com", aliases=("业委会",)),
+        Column(
+            "party_organisation",
+            "party_organisation",
+            short="party_org",
+            aliases=("小区党组织", "党组织"),
+        ),
+    ),
+)
+
+BUILDINGS = LayerColumns(
+    "polygon",
+    ("code",),
+    "community_code",
+    (
+        Column("code", "code", required=True, aliases=("楼栋编码", *_CODE)),
+        Column("name", "name", aliases=("楼栋名称", "楼号", *_NAME)),
+        Column(
+            "community_code",
+            "community__code",
+            short="community_",
+            aliases=("社区代码", "社区编码", "所属社区"),
+        ),
+        Column(
+            "compound_code",
+            "xiaoqu__code",
+            short="compound_c",
+            aliases=("小区编码", "小区代码", "所属小区"),
+        ),
+        Column("households", "households", "int", required=True, aliases=_HOUSEHOLDS),
+        Column("units", "units", "int", aliases=("单元数", "单元")),
+        Column("floors", "floors", "int", aliases=("层数", "楼层")),
+    ),
+)
+
+ADDRESSES = LayerColumns(
+    "point",
+    ("text",),
+    None,
+    (
+        Column("text", "text", required=True, aliases=("地址", "门牌地址", "address")),
+        Column("building_code", "building__code", short="building_c", aliases=("楼栋编码",)),
+    ),
+)
+
+STATIONS = LayerColumns(
+    "point",
+    ("street_code", "name"),
+    "street_code",
+    (
+        Column("name", "name", required=True, aliases=("站点名称", "驿站名称", *_NAME)),
+        Column("level", "level", "choice", required=True, aliases=("级别", "层级")),
+        Column(
             "street_code",
-            ("街道代码", "乡镇代码", "所属街道"),
-            extra=(
-                Column(
-                    "urban_rural_code",
-                    "urban_rural_code",
-                    short="ur_code",
-                    aliases=("城乡分类代码", "城乡分类"),
-                ),
-            ),
+            "street__code",
+            short="street_cod",
+            aliases=("街道代码", "所属街道"),
         ),
-        _division(
-            "grids",
-            "layers.Grid",
-            ("网格编码", "网格代码"),
+        Column(
             "community_code",
-            ("社区代码", "社区编码", "所属社区"),
-            extra=_DERIVED_TOTALS,
+            "community__code",
+            short="community_",
+            aliases=("社区代码", "所属社区"),
         ),
-        _division(
-            "microgrids",
-            "layers.MicroGrid",
-            ("微网格编码", "小格区编码"),
-            "grid_code",
-            ("网格编码", "网格代码", "所属网格"),
-            extra=_DERIVED_TOTALS,
+        Column(
+            "compound_code",
+            "xiaoqu__code",
+            short="compound_c",
+            aliases=("小区编码", "所属小区"),
         ),
-        _division(
-            "compounds",
-            "layers.Xiaoqu",
-            ("小区编码", "小区代码"),
+        Column("address", "address", aliases=("地址",)),
+        Column(
+            "opening_hours",
+            "opening_hours",
+            short="hours",
+            aliases=("开放时间", "服务时间"),
+        ),
+    ),
+)
+
+UNITS = LayerColumns(
+    "point",
+    ("name",),
+    None,
+    (
+        Column("name", "name", required=True, aliases=("单位名称", *_NAME)),
+        Column("kind", "kind", "choice", aliases=("单位类型", "类型")),
+        Column("address", "address", aliases=("地址",)),
+    ),
+)
+
+PAIRINGS = LayerColumns(
+    None,
+    ("unit_name", "community_code"),
+    "community_code",
+    (
+        Column("unit_name", "unit__name", required=True, aliases=("单位名称", "下沉单位")),
+        Column(
             "community_code",
-            ("社区代码", "社区编码", "所属社区"),
-            extra=(
-                Column("kind", "kind", "choice", aliases=("类型", "小区类型")),
-                Column(
-                    "property_company",
-                    "property_company",
-                    short="property",
-                    aliases=("物业公司", "物业"),
-                ),
-                Column(
-                    "owners_committee", "owners_committee", short="owners_com", aliases=("业委会",)
-                ),
-                Column(
-                    "party_organisation",
-                    "party_organisation",
-                    short="party_org",
-                    aliases=("小区党组织", "党组织"),
-                ),
-            ),
+            "community__code",
+            short="community_",
+            required=True,
+            aliases=("社区代码", "结对社区"),
         ),
-        LayerColumns(
-            "buildings",
-            "layers.Building",
-            "polygon",
-            ("code",),
-            "community_code",
-            (
-                Column("code", "code", required=True, aliases=("楼栋编码", *_CODE)),
-                Column("name", "name", aliases=("楼栋名称", "楼号", *_NAME)),
-                Column(
-                    "community_code",
-                    "community__code",
-                    short="community_",
-                    aliases=("社区代码", "社区编码", "所属社区"),
-                ),
-                Column(
-                    "compound_code",
-                    "xiaoqu__code",
-                    short="compound_c",
-                    aliases=("小区编码", "小区代码", "所属小区"),
-                ),
-                Column("households", "households", "int", required=True, aliases=_HOUSEHOLDS),
-                Column("units", "units", "int", aliases=("单元数", "单元")),
-                Column("floors", "floors", "int", aliases=("层数", "楼层")),
-            ),
+        Column("since", "since", "date", required=True, aliases=("结对时间", "结对日期")),
+        Column(
+            "registered_members",
+            "registered_members",
+            "int",
+            short="members",
+            aliases=("报到党员", "报到人数"),
         ),
-        LayerColumns(
-            "addresses",
-            "layers.Address",
-            "point",
-            ("text",),
-            None,
-            (
-                Column("text", "text", required=True, aliases=("地址", "门牌地址", "address")),
-                Column(
-                    "building_code", "building__code", short="building_c", aliases=("楼栋编码",)
-                ),
-            ),
+        Column("tasks", "tasks", aliases=("共建项目", "任务")),
+    ),
+)
+
+WORKERS = LayerColumns(
+    None,
+    ("name", "role", "grid_code", "microgrid_code", "building_code"),
+    None,
+    (
+        Column("name", "name", required=True, personal=True, aliases=("姓名",)),
+        Column("phone", "phone", personal=True, aliases=("电话", "联系电话", "手机")),
+        Column("role", "role", "choice", required=True, aliases=("角色", "职务")),
+        Column("grid_code", "grid__code", short="grid_code", aliases=("网格编码",)),
+        Column(
+            "microgrid_code",
+            "micro_grid__code",
+            short="micro_code",
+            aliases=("微网格编码",),
         ),
-        LayerColumns(
-            "stations",
-            "layers.ServiceStation",
-            "point",
-            ("street_code", "name"),
-            "street_code",
-            (
-                Column("name", "name", required=True, aliases=("站点名称", "驿站名称", *_NAME)),
-                Column("level", "level", "choice", required=True, aliases=("级别", "层级")),
-                Column(
-                    "street_code",
-                    "street__code",
-                    short="street_cod",
-                    aliases=("街道代码", "所属街道"),
-                ),
-                Column(
-                    "community_code",
-                    "community__code",
-                    short="community_",
-                    aliases=("社区代码", "所属社区"),
-                ),
-                Column(
-                    "compound_code",
-                    "xiaoqu__code",
-                    short="compound_c",
-                    aliases=("小区编码", "所属小区"),
-                ),
-                Column("address", "address", aliases=("地址",)),
-                Column(
-                    "opening_hours",
-                    "opening_hours",
-                    short="hours",
-                    aliases=("开放时间", "服务时间"),
-                ),
-            ),
-        ),
-        LayerColumns(
-            "units",
-            "layers.SentDownUnit",
-            "point",
-            ("name",),
-            None,
-            (
-                Column("name", "name", required=True, aliases=("单位名称", *_NAME)),
-                Column("kind", "kind", "choice", aliases=("单位类型", "类型")),
-                Column("address", "address", aliases=("地址",)),
-            ),
-        ),
-        LayerColumns(
-            "pairings",
-            "layers.Pairing",
-            None,
-            ("unit_name", "community_code"),
-            "community_code",
-            (
-                Column("unit_name", "unit__name", required=True, aliases=("单位名称", "下沉单位")),
-                Column(
-                    "community_code",
-                    "community__code",
-                    short="community_",
-                    required=True,
-                    aliases=("社区代码", "结对社区"),
-                ),
-                Column("since", "since", "date", required=True, aliases=("结对时间", "结对日期")),
-                Column(
-                    "registered_members",
-                    "registered_members",
-                    "int",
-                    short="members",
-                    aliases=("报到党员", "报到人数"),
-                ),
-                Column("tasks", "tasks", aliases=("共建项目", "任务")),
-            ),
-        ),
-        LayerColumns(
-            "workers",
-            "layers.Worker",
-            None,
-            ("name", "role", "grid_code", "microgrid_code", "building_code"),
-            None,
-            (
-                Column("name", "name", required=True, personal=True, aliases=("姓名",)),
-                Column("phone", "phone", personal=True, aliases=("电话", "联系电话", "手机")),
-                Column("role", "role", "choice", required=True, aliases=("角色", "职务")),
-                Column("grid_code", "grid__code", short="grid_code", aliases=("网格编码",)),
-                Column(
-                    "microgrid_code",
-                    "micro_grid__code",
-                    short="micro_code",
-                    aliases=("微网格编码",),
-                ),
-                Column(
-                    "building_code", "building__code", short="building_c", aliases=("楼栋编码",)
-                ),
-            ),
-        ),
-    )
-}
+        Column("building_code", "building__code", short="building_c", aliases=("楼栋编码",)),
+    ),
+)

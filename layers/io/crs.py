@@ -24,6 +24,7 @@ from pyproj import CRS
 from pyproj.exceptions import CRSError
 
 from geo.chinese_crs import CRS_ALIASES, canonical_crs, to_wgs84_many
+from geo.domain import lonlat_box_valid
 from geo.errors import BadRequest
 from geo.srid import CGCS2000_SRID, STORAGE_SRID, metric_srid
 
@@ -102,8 +103,7 @@ def _parse_declared(declared: str) -> tuple[CRS | None, str | None]:
 
 
 def _looks_like_degrees(bounds) -> bool:
-    xmin, ymin, xmax, ymax = bounds
-    return -180 <= xmin <= xmax <= 180 and -90 <= ymin <= ymax <= 90
+    return lonlat_box_valid(*bounds)
 
 
 def _suggestion(bounds) -> str:

@@ -6,6 +6,7 @@ message a planner can act on, and where one exists a proposed repair. The databa
 layers.services.layer_import.
 """
 
+from collections import Counter
 from dataclasses import asdict, dataclass, field
 
 import geopandas as gpd
@@ -17,19 +18,12 @@ from django.db import models
 from geo.codes import LEVELS, code_regex
 from geo.geometry import geometry_problems
 from geo.srid import STORAGE_SRID, metric_srid
+from layers.catalogue import LAYERS
 from layers.io.columns import LayerColumns
 
-# The code level of each coded layer (geo.codes), for format and parent-prefix checks.
-CODE_LEVELS = {
-    "districts": "district",
-    "streets": "street",
-    "communities": "community",
-    "grids": "grid",
-    "microgrids": "microgrid",
-    "compounds": "xiaoqu",
-    "buildings": "building",
-}
-MAX_LISTED_ISSUES = 1000  # issues kept per rule beyond which only a count is reported
+# Issues listed per rule: past it a rule's issues are only counted (ImportReport.unlisted), so a
+# file wrong on every one of 150,000 rows gives a report a page and a person can hold.
+MAX_LISTED_ISSUES = 1000
 # The import's rule name for each problem of geo.geometry.geometry_problems (the message is the
 # models' own).
 GEOMETRY_RULES = {
@@ -61,28 +55,46 @@ class ImportReport:
     columns: dict[str, str] = field(default_factory=dict)
     ignored_columns: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
-    issues: list[Issue] = field(default_factory=list)
+    issues: list[Issue] = field(default_factory=list)  # at most MAX_LISTED_ISSUES per rule
+    unlisted: dict[str, int] = field(default_factory=dict)  # rule → issues past the cap
+    unlisted_errors: int = 0  # how many of the unlisted are errors (the rest are warnings)
     created: int = 0
     updated: int = 0
     unchanged: int = 0  # matched by key and equal to what is stored: not written
     dry_run: bool = True
     written: bool = False
+    _listed: Counter = field(default_factory=Counter, repr=False, compare=False)
 
     @property
     def errors(self) -> list[Issue]:
+        """The listed errors; error_count counts the unlisted ones too."""
         return [i for i in self.issues if i.severity == "error"]
 
     @property
     def warnings(self) -> list[Issue]:
         return [i for i in self.issues if i.severity != "error"]
 
+    @property
+    def error_count(self) -> int:
+        return len(self.errors) + self.unlisted_errors
+
+    @property
+    def warning_count(self) -> int:
+        return len(self.warnings) + sum(self.unlisted.values()) - self.unlisted_errors
+
     def add(self, row, key, rule, message, repair="", severity="error") -> None:
-        self.issues.append(Issue(row, str(key or ""), rule, message, repair, severity))
+        if self._listed[rule] < MAX_LISTED_ISSUES:
+            self._listed[rule] += 1
+            self.issues.append(Issue(row, str(key or ""), rule, message, repair, severity))
+            return
+        self.unlisted[rule] = self.unlisted.get(rule, 0) + 1
+        self.unlisted_errors += severity == "error"
 
     def as_dict(self) -> dict:
         out = asdict(self)
-        out["error_count"] = len(self.errors)
-        out["warning_count"] = len(self.warnings)
+        del out["_listed"]
+        out["error_count"] = self.error_count
+        out["warning_count"] = self.warning_count
         return out
 
     def as_text(self) -> str:
@@ -98,9 +110,13 @@ class ImportReport:
             where = f"row {i.row}" if i.row else "file"
             repair = f" Repair: {i.repair}" if i.repair else ""
             lines.append(f"{i.severity.upper()} {where} {i.key} [{i.rule}] {i.message}{repair}")
+        lines += [
+            f"… and {n} more [{rule}] not listed (the first {MAX_LISTED_ISSUES} are)"
+            for rule, n in self.unlisted.items()
+        ]
         verb = "would create" if not self.written else "created"
         lines.append(
-            f"{len(self.errors)} errors, {len(self.warnings)} warnings; "
+            f"{self.error_count} errors, {self.warning_count} warnings; "
             f"{verb} {self.created}, {'would update' if not self.written else 'updated'} "
             f"{self.updated}, unchanged {self.unchanged}"
             + ("" if self.written else "; nothing written")
@@ -193,7 +209,7 @@ def _choice(out: pd.DataFrame, name: str, model_field, report: ImportReport) -> 
 
 def codes_check(*, frame: pd.DataFrame, spec: LayerColumns, report: ImportReport) -> None:
     """Malformed codes, parent codes that the code does not extend, duplicate keys."""
-    level = CODE_LEVELS.get(spec.layer)
+    level = LAYERS[spec.layer].code_level  # geo.codes level, for format and parent checks
     rows = frame["_row"]
     if level and "code" in frame:
         codes = frame["code"].fillna("").astype(str)

@@ -15,6 +15,7 @@ from django.contrib.gis.gdal import GDALException
 from django.core.exceptions import ValidationError
 
 from geo.codes import CodeValidator, check_code_prefix
+from geo.domain import grid_band, microgrid_band
 from geo.geometry import validate_geometry
 from geo.srid import STORAGE_SRID, to_metric, transformed
 
@@ -83,14 +84,6 @@ class LoadStatus(models.TextChoices):
     UNDER = "under", "below band"
     OK = "ok", "in band"
     OVER = "over", "above band"
-
-
-def load_status(households: int, *, lo: int, hi: int) -> str:
-    if households < lo:
-        return LoadStatus.UNDER
-    if households > hi:
-        return LoadStatus.OVER
-    return LoadStatus.OK
 
 
 class Division(ValidatedModel):
@@ -219,11 +212,7 @@ class Grid(DerivedUnit):
 
     @property
     def load_status(self) -> str:
-        return load_status(
-            self.households,
-            lo=settings.GRIDATLAS_GRID_HOUSEHOLDS_MIN,
-            hi=settings.GRIDATLAS_GRID_HOUSEHOLDS_MAX,
-        )
+        return LoadStatus(grid_band().status(self.households))
 
     def clean(self):
         if self.community_id:
@@ -251,11 +240,7 @@ class MicroGrid(DerivedUnit):
 
     @property
     def load_status(self) -> str:
-        return load_status(
-            self.households,
-            lo=settings.GRIDATLAS_MICROGRID_HOUSEHOLDS_MIN,
-            hi=settings.GRIDATLAS_MICROGRID_HOUSEHOLDS_MAX,
-        )
+        return LoadStatus(microgrid_band().status(self.households))
 
     def clean(self):
         if self.grid_id:

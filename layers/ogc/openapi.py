@@ -4,7 +4,8 @@ page size (`limit`'s default and maximum) and the property filters of each colle
 from django.conf import settings
 
 from geo.params import BIGINT_MAX, INT4_MAX
-from layers.io.columns import LAYERS, Column
+from layers.catalogue import COLUMNS
+from layers.io.columns import Column
 
 _NO_CONTROL = "^[^\\x00-\\x1f\\x7f]*$"  # a control character is a 400 (geo/middleware.py)
 _SCHEMA_TYPES = {
@@ -92,7 +93,7 @@ def _operation(summary: str, parameters: list, content: dict) -> dict:
 
 def _collection_paths(layer: str) -> dict:
     refs = [{"$ref": f"#/components/parameters/{p}"} for p in ("limit", "offset", "bbox")]
-    filters = [_filter(c) for c in LAYERS[layer].columns]
+    filters = [_filter(c) for c in COLUMNS[layer].columns]
     fid = {"name": "featureId", "in": "path", "required": True, "schema": {"type": "integer"}}
     return {
         f"/collections/{layer}": _operation(f"the {layer} collection", [], _JSON),

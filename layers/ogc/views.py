@@ -19,6 +19,7 @@ from geo.errors import BadRequest, NotFound
 from geo.http import json_response
 from geo.params import BIGINT_MAX, INT4_MAX, date_parse, int_parse
 from geo.ratelimits import ogc_page_is_large, rate_limited
+from layers.catalogue import LAYERS
 from layers.io.columns import LayerColumns
 from layers.lookup_views import CONTACTS_PERMISSION
 from layers.ogc.openapi import openapi_document
@@ -49,7 +50,14 @@ def _link(href: str, rel: str, type_: str, title: str = "") -> dict:
     return {"href": href, "rel": rel, "type": type_, **({"title": title} if title else {})}
 
 
+def _collection_ids(request) -> list[str]:
+    """The layers the catalogue exposes as collections (`ogc`) that this user may read."""
+    return [k for k in layer_names(personal=_personal(request)) if LAYERS[k].ogc]
+
+
 def _spec(request, collection_id: str) -> LayerColumns:
+    if collection_id in LAYERS and not LAYERS[collection_id].ogc:
+        raise NotFound(f"no collection {collection_id!r}: GET /ogc/collections lists them")
     return layer_spec(layer=collection_id, personal=_personal(request))
 
 
@@ -76,9 +84,7 @@ def conformance(request):
 
 @require_safe
 def openapi(request):
-    doc = openapi_document(
-        base_url=_url(request, "ogc-landing"), layers=layer_names(personal=_personal(request))
-    )
+    doc = openapi_document(base_url=_url(request, "ogc-landing"), layers=_collection_ids(request))
     return json_response(doc, content_type=OPENAPI)
 
 
@@ -107,7 +113,7 @@ def collections(request):
     body = {
         "collections": [
             _collection_body(request, layer_spec(layer=name, personal=True))
-            for name in layer_names(personal=_personal(request))
+            for name in _collection_ids(request)
         ],
         "links": [_link(_url(request, "ogc-collections"), "self", JSON)],
     }

@@ -9,6 +9,7 @@ from django.contrib.gis.geos import GEOSGeometry
 from django.db import connection, transaction
 from django.utils.translation import gettext_lazy
 
+from geo.domain import band_of
 from geo.sql import sql_compose
 from geo.srid import metric_srid
 
@@ -102,8 +103,8 @@ def _run(file: str, *, level: str, params: dict, **slots) -> list[Violation]:
             area=area or 0.0,
             rest=", ".join(codes[1:]),
             households=extra[0] if extra else None,
-            lo=params.get("min_households"),
-            hi=params.get("max_households"),
+            lo=params.get("households_min"),
+            hi=params.get("households_max"),
         )
         out.append(
             Violation(
@@ -119,15 +120,7 @@ def _run(file: str, *, level: str, params: dict, **slots) -> list[Violation]:
 
 
 def _bands(level: str) -> dict:
-    if level == "grid":
-        return {
-            "min_households": settings.GRIDATLAS_GRID_HOUSEHOLDS_MIN,
-            "max_households": settings.GRIDATLAS_GRID_HOUSEHOLDS_MAX,
-        }
-    return {
-        "min_households": settings.GRIDATLAS_MICROGRID_HOUSEHOLDS_MIN,
-        "max_households": settings.GRIDATLAS_MICROGRID_HOUSEHOLDS_MAX,
-    }
+    return band_of(level).as_sql_params("households")
 
 
 def boundary_violations(

@@ -1,14 +1,15 @@
 """The rows of one layer as they leave GridAtlas: for file exports (a whole layer, scoped to a
 district, street or community) and for OGC API Features (a page, by bbox and attributes).
 
-Columns, their names and their ORM sources come from `layers.io.columns` (the table import reads
-back), so export, OGC and import cannot drift apart. Geometry is read in STORAGE_SRID (WGS84
-lon/lat); reprojection happens in the export service, never here.
+Columns, their names and their ORM sources come from the layer catalogue (`layers.catalogue`,
+the tables import reads back), so export, OGC and import cannot drift apart. Geometry is read in
+STORAGE_SRID (WGS84 lon/lat); reprojection happens in the export service, never here.
 
-A scope is a division code: a feature is in scope when one of its layer's scope paths (a code
-column, possibly through a relation) starts with the scope code; a division layer coarser than
-the scope gives the divisions containing it (a street's `districts` file holds its district).
-A community's `stations` are its community centre and compound stations, not the street's.
+A scope is a division code: a feature is in scope when one of its layer's scope paths (catalogue
+`scope`: a code column, possibly through a relation) starts with the scope code; a division
+layer coarser than the scope gives the divisions containing it (a street's `districts` file
+holds its district). A community's `stations` are its community centre and compound stations,
+not the street's.
 """
 
 import json
@@ -27,26 +28,12 @@ from django.contrib.gis.geos import Polygon
 from django.db.models import Q
 
 from geo.codes import LEVELS
+from geo.domain import is_code, lonlat_box_valid
 from geo.errors import BadRequest, NotFound
 from geo.srid import STORAGE_SRID
-from layers.io.columns import LAYERS, Column, LayerColumns
+from layers.catalogue import COLUMNS, LAYERS
+from layers.io.columns import Column, LayerColumns
 
-# The code columns whose prefix puts a feature in a division's scope, per layer. Stations: a
-# compound station may lack its community; units are in scope through their pairings.
-SCOPE_PATHS: dict[str, tuple[str, ...]] = {
-    "districts": ("code",),
-    "streets": ("code",),
-    "communities": ("code",),
-    "grids": ("code",),
-    "microgrids": ("code",),
-    "compounds": ("code",),
-    "buildings": ("code",),
-    "addresses": ("building__code",),
-    "stations": ("street__code", "community__code", "xiaoqu__code"),
-    "units": ("pairings__community__code",),
-    "pairings": ("community__code",),
-    "workers": ("grid__code", "micro_grid__code", "building__code"),
-}
 SCOPE_LEVELS = ("district", "street", "community")
 SCOPE_MODELS = {
     "district": "layers.District",
@@ -72,10 +59,9 @@ class Scope:
         given = [(lvl, (codes.get(lvl) or "").strip()) for lvl in SCOPE_LEVELS]
         given = [(lvl, code) for lvl, code in given if code]
         for lvl, code in given:
-            digits = LEVELS[lvl].digits
-            if not (code.isascii() and code.isdigit() and len(code) == digits):
+            if not is_code(lvl, code):
                 raise BadRequest(
-                    f"{lvl}={code!r} is not a {lvl} code: {digits} digits, e.g. "
+                    f"{lvl}={code!r} is not a {lvl} code: {LEVELS[lvl].digits} digits, e.g. "
                     f"{LEVELS[lvl].example}"
                 )
         for (lvl, code), (inner_lvl, inner) in zip(given, given[1:], strict=False):
@@ -107,9 +93,7 @@ class BBox:
         if len(values) != 4:
             raise BadRequest(f"bbox={text!r}: give minlon,minlat,maxlon,maxlat in degrees")
         box = cls(*values)
-        if not (
-            -180 <= box.min_lon <= box.max_lon <= 180 and -90 <= box.min_lat <= box.max_lat <= 90
-        ):
+        if not lonlat_box_valid(box.min_lon, box.min_lat, box.max_lon, box.max_lat):
             raise BadRequest(f"bbox={text!r}: min before max, lon in ±180, lat in ±90 degrees")
         return box
 
@@ -122,7 +106,7 @@ class BBox:
 def layer_spec(*, layer: str, personal: bool) -> LayerColumns:
     """The layer's column table; NotFound for an unknown layer, and for a layer with personal
     columns when the caller may not see them (so it does not exist for them)."""
-    spec = LAYERS.get(layer)
+    spec = COLUMNS.get(layer)
     if spec is None or (not personal and layer_is_personal(spec=spec)):
         raise NotFound(
             f"no layer {layer!r}: use one of {', '.join(layer_names(personal=personal))}"
@@ -131,7 +115,7 @@ def layer_spec(*, layer: str, personal: bool) -> LayerColumns:
 
 
 def layer_names(*, personal: bool) -> list[str]:
-    return [k for k, spec in LAYERS.items() if personal or not layer_is_personal(spec=spec)]
+    return [k for k, spec in COLUMNS.items() if personal or not layer_is_personal(spec=spec)]
 
 
 def layer_is_personal(*, spec: LayerColumns) -> bool:
@@ -147,8 +131,9 @@ def _scoped(spec: LayerColumns, scope: Scope | None):
     qs = model.objects.all()
     if scope is None:
         return qs
-    q = reduce(or_, (Q(**{f"{p}__startswith": scope.code}) for p in SCOPE_PATHS[spec.layer]))
-    if SCOPE_PATHS[spec.layer] == ("code",):
+    paths = LAYERS[spec.layer].scope
+    q = reduce(or_, (Q(**{f"{p}__startswith": scope.code}) for p in paths))
+    if paths == ("code",):
         # A division layer coarser than the scope: the divisions containing it. Only on the
         # feature's own code: a station's street code names every station of the street.
         q |= Q(code__in=scope.ancestors())

@@ -10,8 +10,8 @@ The editor shows them as a diff; a commit (layers.services.layouts) applies them
 from dataclasses import dataclass
 
 import numpy as np
-from django.conf import settings
 
+from geo.domain import grid_band
 from geo.errors import BadRequest
 from layers.analysis.propose_moves import pair_resplit, unassigned_attach
 from layers.selectors.parcel_graph import (
@@ -47,19 +47,18 @@ class MovesAnswer:
     problems: list[str]
 
 
-def _band() -> tuple[int, int]:
-    return settings.GRIDATLAS_GRID_HOUSEHOLDS_MIN, settings.GRIDATLAS_GRID_HOUSEHOLDS_MAX
-
-
 def _loads(*, graph: ParcelGraph, codes: list[str | None], wanted: list[str]) -> list[GridLoad]:
-    lo, hi = _band()
+    band = grid_band()
     out = []
     for code in wanted:
         mine = np.array([c == code for c in codes], dtype=bool)
         households = int(graph.households[mine].sum())
         out.append(
             GridLoad(
-                code, households, int(graph.building_count[mine].sum()), lo <= households <= hi
+                code,
+                households,
+                int(graph.building_count[mine].sum()),
+                band.status(households) == "ok",
             )
         )
     return out
@@ -103,7 +102,7 @@ def grids_rebalance(
     first = np.array([c == a for c in pair.grid_codes], dtype=bool)
     if not any(first[i] != first[j] for i, j in pair.adjacency):
         raise BadRequest(f"grids {a} and {b} are not neighbours: they share no parcel edge")
-    lo, hi = _band()
+    lo, hi = grid_band()
     split = pair_resplit(
         households=pair.households,
         adjacency=pair.adjacency,
@@ -127,7 +126,7 @@ def grids_rebalance(
 
 
 def _pair_problem(a: str, b: str, *, total: int, split) -> str:
-    lo, hi = _band()
+    lo, hi = grid_band()
     if total < 2 * lo or total > 2 * hi:
         return (
             f"grids {a} and {b} together hold {total} households: two grids of {lo}–{hi} need "
@@ -154,7 +153,7 @@ def parcels_unassigned_assign(
     after = [graph.community_grids[g] if g >= 0 else None for g in done.label.tolist()]
     touched = sorted({graph.community_grids[g] for p in done.pockets for g in p.groups})
     loads = _loads(graph=graph, codes=after, wanted=touched)
-    lo, hi = _band()
+    lo, hi = grid_band()
     problems = [
         f"an isolated pocket of {p.households} households at parcels "
         f"{_named(graph, p.parcels)}: no grid touches it; draw a grid there or join it by hand"

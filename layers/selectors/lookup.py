@@ -11,12 +11,11 @@ import json
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from django.conf import settings
 from django.db import connection
 from django.utils import timezone
 
+from geo.domain import Band, detour_factor, grid_band, microgrid_band
 from geo.sql import sql_text
-from layers.models.boundaries import load_status
 
 SQL_DIR = Path(__file__).resolve().parent / "sql"
 STATIONS_SHOWN = 3
@@ -48,10 +47,10 @@ class GridCard:
         return self.grid is not None
 
 
-def _load(unit: dict | None, *, lo: int, hi: int) -> dict | None:
+def _load(unit: dict | None, band: Band) -> dict | None:
     if unit is None:
         return None
-    return {**unit, "load": str(load_status(unit["households"], lo=lo, hi=hi))}
+    return {**unit, "load": band.status(unit["households"])}
 
 
 def _workers(rows: list[dict], *, contacts_visible: bool) -> list[dict]:
@@ -83,7 +82,7 @@ def grid_card_for_point(*, lon: float, lat: float, contacts_visible: bool) -> Gr
         )
         raw = cur.fetchone()[0]
     row = json.loads(raw) if isinstance(raw, str) else raw
-    detour = settings.GRIDATLAS_WALK_DETOUR_FACTOR
+    detour = detour_factor()
     stations = [{**s, "walk_m": round(s["distance_m"] * detour)} for s in row["stations"]]
     notes = []
     nearest = row["nearest_grid"]
@@ -98,16 +97,8 @@ def grid_card_for_point(*, lon: float, lat: float, contacts_visible: bool) -> Gr
         lat=lat,
         street=row["street"],
         community=_strip(row["community"], "street_id"),
-        grid=_load(
-            _strip(row["grid"], "community_id"),
-            lo=settings.GRIDATLAS_GRID_HOUSEHOLDS_MIN,
-            hi=settings.GRIDATLAS_GRID_HOUSEHOLDS_MAX,
-        ),
-        microgrid=_load(
-            row["microgrid"],
-            lo=settings.GRIDATLAS_MICROGRID_HOUSEHOLDS_MIN,
-            hi=settings.GRIDATLAS_MICROGRID_HOUSEHOLDS_MAX,
-        ),
+        grid=_load(_strip(row["grid"], "community_id"), grid_band()),
+        microgrid=_load(row["microgrid"], microgrid_band()),
         xiaoqu=row["xiaoqu"],
         building=_strip(row["building"], "xiaoqu_id"),
         nearest_grid=nearest,
@@ -161,16 +152,11 @@ def grid_card_as_of(
     found = grid_as_of(lon=lon, lat=lat, at=at)
     if found is None:
         return replace(card, as_of=at.isoformat())
-    lo, hi = settings.GRIDATLAS_GRID_HOUSEHOLDS_MIN, settings.GRIDATLAS_GRID_HOUSEHOLDS_MAX
-    mlo, mhi = (
-        settings.GRIDATLAS_MICROGRID_HOUSEHOLDS_MIN,
-        settings.GRIDATLAS_MICROGRID_HOUSEHOLDS_MAX,
-    )
     notes = [n for n in card.notes if card.nearest_grid is None or "nearest" not in n]
     return replace(
         card,
-        grid=_load(found.grid, lo=lo, hi=hi),
-        microgrid=_load(found.microgrid, lo=mlo, hi=mhi),
+        grid=_load(found.grid, grid_band()),
+        microgrid=_load(found.microgrid, microgrid_band()),
         nearest_grid=None,
         # Today's grid workers answer for today's grid, not for the one on that date.
         workers=card.workers

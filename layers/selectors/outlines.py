@@ -11,21 +11,23 @@ from dataclasses import dataclass
 from django.contrib.gis.db.models.functions import AsGeoJSON, GeomOutputGeoFunc, Transform
 from django.contrib.gis.geos import Polygon
 
+from geo.domain import lonlat_valid
 from geo.srid import STORAGE_SRID, WEB_MERCATOR_SRID
-from layers.models import Community, Grid, Street
+from layers.catalogue import CATALOGUE
 
 # Web Mercator is undefined at the poles; OpenLayers' own projection extent stops here.
 MERCATOR_MAX_LAT = 85.05112878
 # Decimal places of the coordinates sent: 1e-6 degree is about 0.1 m, below a screen pixel.
 GEOJSON_PRECISION = 6
 
-# Which outlines are worth drawing at which scale (metres of EPSG:3857 per screen pixel). Street
-# outlines always; community outlines from about zoom 11; grid outlines from about zoom 13, where
-# a grid (a few hectares) is more than a handful of pixels across.
-LAYERS = (
-    ("street", Street, float("inf")),
-    ("community", Community, 80.0),
-    ("grid", Grid, 20.0),
+# Which outlines are worth drawing up to which scale (metres of EPSG:3857 per screen pixel):
+# catalogue `outline_max_m_per_px`. Street outlines always; community outlines from about zoom
+# 11; grid outlines from about zoom 13, where a grid (a few hectares) is more than a handful of
+# pixels across. Kinds are code levels (street, community, grid), coarsest first.
+LAYERS = tuple(
+    (layer.code_level, layer.model, layer.outline_max_m_per_px)
+    for layer in CATALOGUE
+    if layer.outline_max_m_per_px is not None
 )
 
 
@@ -63,9 +65,9 @@ class LonLatBBox:
             west, south, east, north = (float(p) for p in parts)
         except ValueError:
             raise ValueError(f"bbox has a value that is not a number: {raw!r}") from None
-        if not (-180 <= west < east <= 180):
+        if not (lonlat_valid([west, east], 0).all() and west < east):
             raise ValueError("bbox longitudes must satisfy -180 <= west < east <= 180")
-        if not (-90 <= south < north <= 90):
+        if not (lonlat_valid(0, [south, north]).all() and south < north):
             raise ValueError("bbox latitudes must satisfy -90 <= south < north <= 90")
         return cls(west, south, east, north)
 

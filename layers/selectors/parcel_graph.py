@@ -13,9 +13,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-from django.conf import settings
 from django.db import connection
 
+from geo.domain import Band, grid_band, is_code, microgrid_band
 from geo.errors import BadRequest, NotFound
 from geo.sql import sql_text
 from layers.analysis.propose import LayoutMetrics, propose_layouts
@@ -110,14 +110,9 @@ def parcel_graph_drafted(*, graph: ParcelGraph, assignment: dict | None) -> Parc
 
 
 def _new_grid_code(community_code: str, code) -> bool:
-    """Whether `code` can name a grid a draft creates in the community: its code + 3 digits
-    (publishing checks that the code was never used before)."""
-    return (
-        isinstance(code, str)
-        and len(code) == len(community_code) + 3
-        and code.startswith(community_code)
-        and code[-3:].isdigit()
-    )
+    """Whether `code` can name a grid a draft creates in the community: a grid code extending
+    the community's (publishing checks that the code was never used before)."""
+    return is_code("grid", code) and code.startswith(community_code)
 
 
 def parcel_graph_subset(*, graph: ParcelGraph, keep: np.ndarray) -> ParcelGraph:
@@ -148,8 +143,7 @@ def grids_propose(
     """Grid layouts for a community within GRIDATLAS_GRID_HOUSEHOLDS_MIN–MAX, best first."""
     return _propose(
         graph=parcel_graph(community_code=community_code),
-        lo=settings.GRIDATLAS_GRID_HOUSEHOLDS_MIN,
-        hi=settings.GRIDATLAS_GRID_HOUSEHOLDS_MAX,
+        band=grid_band(),
         alternatives=alternatives,
         seed=seed,
         words=("community", "grid"),
@@ -176,8 +170,7 @@ def microgrids_propose(
         raise BadRequest(f"grid {grid_code} holds no parcel: there is nothing to divide")
     return _propose(
         graph=parcel_graph_subset(graph=graph, keep=keep),
-        lo=settings.GRIDATLAS_MICROGRID_HOUSEHOLDS_MIN,
-        hi=settings.GRIDATLAS_MICROGRID_HOUSEHOLDS_MAX,
+        band=microgrid_band(),
         alternatives=alternatives,
         seed=seed,
         words=("grid", "micro-grid"),
@@ -185,14 +178,14 @@ def microgrids_propose(
 
 
 def _propose(
-    *, graph: ParcelGraph, lo: int, hi: int, alternatives: int, seed: int, words: tuple[str, str]
+    *, graph: ParcelGraph, band: Band, alternatives: int, seed: int, words: tuple[str, str]
 ) -> list[LayoutProposal]:
     layouts = propose_layouts(
         households=graph.households,
         adjacency=graph.adjacency,
         compound=graph.compound,
-        lo=lo,
-        hi=hi,
+        lo=band.min,
+        hi=band.max,
         alternatives=alternatives,
         seed=seed,
         names=[f"#{pid}" for pid in graph.parcel_ids],

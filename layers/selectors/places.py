@@ -10,20 +10,11 @@ from pathlib import Path
 
 from django.contrib.gis.db.models.functions import Envelope
 from django.db import connection
-from django.db.models import Count, Sum
 
 from geo.errors import NotFound
 from geo.sql import sql_text
-from layers.models import (
-    Building,
-    Community,
-    Grid,
-    MicroGrid,
-    SentDownUnit,
-    ServiceStation,
-    Street,
-    Xiaoqu,
-)
+from layers.catalogue import card_layers
+from layers.models import Community, Street
 
 SQL_DIR = Path(__file__).resolve().parent / "sql"
 BBOX_DECIMALS = 6
@@ -31,7 +22,7 @@ BBOX_DECIMALS = 6
 
 @dataclass(frozen=True)
 class PlaceHit:
-    kind: str  # streets | communities | grids | xiaoqu
+    kind: str  # streets | communities | grids | compounds
     id: int
     code: str
     name: str
@@ -64,139 +55,16 @@ def _bbox(geom) -> list[float]:
     return [round(v, BBOX_DECIMALS) for v in geom.extent]
 
 
-def _parents(*pairs) -> list[dict]:
-    return [{"kind": kind, "code": obj.code, "name": obj.name} for kind, obj in pairs if obj]
-
-
-def _street(pk: int) -> dict:
-    s = Street.objects.select_related("district").annotate(n=Count("communities")).get(pk=pk)
-    return {
-        "obj": s,
-        "parents": [{"kind": "districts", "code": s.district.code, "name": s.district.name}],
-        "facts": {"communities": s.n},
-    }
-
-
-def _community(pk: int) -> dict:
-    c = (
-        Community.objects.select_related("street")
-        .annotate(grids_n=Count("grids", distinct=True), units_n=Count("pairings", distinct=True))
-        .get(pk=pk)
-    )
-    households = Building.objects.filter(community=c).aggregate(n=Sum("households"))["n"] or 0
-    return {
-        "obj": c,
-        "parents": _parents(("streets", c.street)),
-        "facts": {"households": households, "grids": c.grids_n, "units": c.units_n},
-    }
-
-
-def _unit_facts(unit) -> dict:
-    return {
-        "households": unit.households,
-        "buildings": unit.building_count,
-        "load": str(unit.load_status),
-    }
-
-
-def _grid(pk: int) -> dict:
-    g = Grid.objects.select_related("community__street").annotate(n=Count("microgrids")).get(pk=pk)
-    return {
-        "obj": g,
-        "parents": _parents(("streets", g.community.street), ("communities", g.community)),
-        "facts": {**_unit_facts(g), "microgrids": g.n},
-    }
-
-
-def _microgrid(pk: int) -> dict:
-    m = MicroGrid.objects.select_related("grid__community__street").get(pk=pk)
-    c = m.grid.community
-    return {
-        "obj": m,
-        "parents": _parents(("streets", c.street), ("communities", c), ("grids", m.grid)),
-        "facts": _unit_facts(m),
-    }
-
-
-def _xiaoqu(pk: int) -> dict:
-    x = Xiaoqu.objects.select_related("community__street").annotate(n=Count("buildings")).get(pk=pk)
-    return {
-        "obj": x,
-        "parents": _parents(("streets", x.community.street), ("communities", x.community)),
-        "facts": {
-            "kind": x.get_kind_display(),
-            "buildings": x.n,
-            "party_organisation": bool(x.party_organisation),
-            "owners_committee": bool(x.owners_committee),
-            "property_company": bool(x.property_company),
-        },
-    }
-
-
-def _building(pk: int) -> dict:
-    b = Building.objects.select_related(
-        "community__street", "xiaoqu", "parcel__grid", "parcel__micro_grid"
-    ).get(pk=pk)
-    parcel = b.parcel
-    return {
-        "obj": b,
-        "parents": _parents(
-            ("streets", b.community.street),
-            ("communities", b.community),
-            ("grids", parcel.grid if parcel else None),
-            ("microgrids", parcel.micro_grid if parcel else None),
-            ("xiaoqu", b.xiaoqu),
-        ),
-        "facts": {"households": b.households, "floors": b.floors, "units": b.units},
-    }
-
-
-def _station(pk: int) -> dict:
-    s = ServiceStation.objects.select_related("street", "community", "xiaoqu").get(pk=pk)
-    return {
-        "obj": s,
-        "parents": _parents(
-            ("streets", s.street), ("communities", s.community), ("xiaoqu", s.xiaoqu)
-        ),
-        "facts": {
-            "level": s.get_level_display(),
-            "address": s.address,
-            "opening_hours": s.opening_hours,
-        },
-    }
-
-
-def _unit(pk: int) -> dict:
-    u = SentDownUnit.objects.get(pk=pk)
-    paired = list(u.communities.order_by("code").values_list("name", flat=True))
-    return {
-        "obj": u,
-        "parents": [],
-        "facts": {"kind": u.get_kind_display(), "paired_communities": "、".join(paired) or "—"},
-    }
-
-
-CARD_READERS = {
-    "streets": (Street, _street),
-    "communities": (Community, _community),
-    "grids": (Grid, _grid),
-    "microgrids": (MicroGrid, _microgrid),
-    "xiaoqu": (Xiaoqu, _xiaoqu),
-    "buildings": (Building, _building),
-    "stations": (ServiceStation, _station),
-    "units": (SentDownUnit, _unit),
-}
-
-
 def feature_card(*, kind: str, feature_id: int) -> dict:
     """What the map shows for a clicked feature: name, code, parents (street → community →
     grid …) and the layer's figures. No personal data (workers come with the lookup API)."""
-    if kind not in CARD_READERS:
-        raise NotFound(f"no feature kind {kind!r}; use one of {', '.join(CARD_READERS)}")
-    model, read = CARD_READERS[kind]
+    readers = card_layers()
+    if kind not in readers:
+        raise NotFound(f"no feature kind {kind!r}; use one of {', '.join(readers)}")
+    layer = readers[kind]
     try:
-        card = read(feature_id)
-    except model.DoesNotExist:
+        card = layer.card(feature_id)
+    except layer.model.DoesNotExist:
         raise NotFound(
             f"no {kind} feature with id {feature_id}; it may have been deleted"
         ) from None

@@ -1,4 +1,5 @@
-"""The city's headline figures (the map page): one query, however large the city."""
+"""The city's headline figures and its extent (the map page, the dashboard): one query each,
+however large the city."""
 
 from dataclasses import dataclass
 from pathlib import Path
@@ -40,3 +41,17 @@ def city_summary() -> CitySummary:
         names = [c.name for c in cur.description]
     # By name, not position: a column added to the SQL without a field fails loudly here.
     return CitySummary(**{name: int(value) for name, value in zip(names, row, strict=True)})
+
+
+# The whole Web Mercator world: the view of a city with no street yet.
+WORLD_BOUNDS = [-180.0, -85.0511, 180.0, 85.0511]
+
+
+def city_bounds() -> list[float]:
+    """[west, south, east, north] in degrees, around every street (6 decimals)."""
+    with connection.cursor() as cur:
+        cur.execute(sql_text(SQL_DIR / "city_bounds.sql"))
+        row = cur.fetchone()
+    if row is None or row[0] is None:
+        return list(WORLD_BOUNDS)
+    return [round(v, 6) for v in row]

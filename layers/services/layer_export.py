@@ -37,7 +37,7 @@ from geo.chinese_crs import CRS_ALIASES, gcj02_from_wgs84_many
 from geo.errors import BadRequest
 from geo.spreadsheet import csv_cell, text_is_formula_like
 from geo.srid import CGCS2000_SRID, STORAGE_SRID
-from layers.io.columns import LAYERS
+from layers.catalogue import COLUMNS
 from layers.selectors.layer_rows import Scope, layer_frame
 
 # CGCS2000 Gauss-Krüger: EPSG:4491–4501 6° zones 13–23 (zone in the false easting), 4502–4512 6°
@@ -148,7 +148,7 @@ class ExportRequest:
     def parse(cls, *, layer: str, fmt: str, crs: str | None, scope: Scope | None):
         if fmt not in FORMATS:
             raise BadRequest(f"unknown format {fmt!r}: use one of {', '.join(FORMATS)}")
-        spec, parsed = LAYERS.get(layer), ExportCrs.parse(crs)
+        spec, parsed = COLUMNS.get(layer), ExportCrs.parse(crs)
         if fmt == "kml" and parsed.epsg != STORAGE_SRID:
             raise BadRequest("KML is WGS84 by definition: export KML with crs=wgs84")
         if parsed.gcj02 and fmt in ("shp", "gpkg"):
@@ -200,7 +200,7 @@ def _with_text_geometry(frame: gpd.GeoDataFrame, crs: ExportCrs) -> pd.DataFrame
 
 
 def _write_shapefile(frame: gpd.GeoDataFrame, target: Path, layer: str) -> None:
-    short = {c.name: c.shp_name for c in LAYERS[layer].columns}
+    short = {c.name: c.shp_name for c in COLUMNS[layer].columns}
     with tempfile.TemporaryDirectory(prefix="gridatlas-shp-") as tmp:
         shp = Path(tmp) / f"{layer}.shp"
         pyogrio.write_dataframe(
@@ -241,7 +241,7 @@ def _write(frame, request: ExportRequest, target: Path) -> None:
         # (tests/test_output_escaping.py holds it to that).
         pyogrio.write_dataframe(frame, target, driver="XLSX", layer=layer)
     elif key == "kml":
-        name_field = "name" if "name" in frame.columns else LAYERS[layer].columns[0].name
+        name_field = "name" if "name" in frame.columns else COLUMNS[layer].columns[0].name
         pyogrio.write_dataframe(
             frame, target, driver="KML", layer=layer, dataset_options={"NameField": name_field}
         )

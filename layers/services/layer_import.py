@@ -30,13 +30,13 @@ from psycopg import sql
 from geo.codes import LEVELS
 from geo.errors import BadRequest
 from geo.sql import sql_compose
+from layers.catalogue import COLUMNS, LAYERS
 from layers.io import writer
-from layers.io.columns import LAYERS, LayerColumns
+from layers.io.columns import LayerColumns
 from layers.io.crs import crs_resolve, geometries_to_storage
 from layers.io.fieldmap import columns_resolve
 from layers.io.readers import Source, source_read
 from layers.io.validate import (
-    CODE_LEVELS,
     MAX_LISTED_ISSUES,
     ImportReport,
     codes_check,
@@ -50,15 +50,9 @@ from layers.rules.check import RELATIONS
 from layers.rules.compare import violations_deduplicated, violations_new
 
 Progress = Callable[[str, int, int], None] | None
-# Boundary layers whose import is checked against the boundary rules of docs/design.md, and the
-# rules that block an import when the new data breaks them (a gap is reported, not blocking: a
-# community's grids are often imported one street at a time).
-BOUNDARY_LEVELS = {
-    "streets": "street",
-    "communities": "community",
-    "grids": "grid",
-    "microgrids": "microgrid",
-}
+# The rules that block the import of a boundary layer (catalogue `boundary_rules`) when the new
+# data breaks them (a gap is reported, not blocking: a community's grids are often imported one
+# street at a time).
 CHECKED_RULES = ("outside_parent", "overlap", "gap", "code_parent", "derivation")
 WARNING_RULES = {"gap"}
 # Parents checked one by one; a file touching more is checked over their common prefix.
@@ -69,9 +63,9 @@ IMPORT_LOCK_NAMESPACE = 0x4741
 
 
 def layer_spec(layer: str) -> LayerColumns:
-    if layer not in LAYERS:
-        raise BadRequest(f"unknown layer {layer!r}: use one of {', '.join(LAYERS)}")
-    return LAYERS[layer]
+    if layer not in COLUMNS:
+        raise BadRequest(f"unknown layer {layer!r}: use one of {', '.join(COLUMNS)}")
+    return COLUMNS[layer]
 
 
 def layer_import(
@@ -172,7 +166,7 @@ def _mapped(src: Source, spec, field_map, report: ImportReport) -> pd.DataFrame 
 
 def _parents_from_codes(frame: pd.DataFrame, spec: LayerColumns) -> None:
     """A blank parent column is read from the code's prefix (a code names its ancestry)."""
-    level = CODE_LEVELS.get(spec.layer)
+    level = LAYERS[spec.layer].code_level
     if level and spec.parent and LEVELS[level].parent:
         cut = LEVELS[LEVELS[level].parent].digits
         derived = frame["code"].map(
@@ -180,7 +174,7 @@ def _parents_from_codes(frame: pd.DataFrame, spec: LayerColumns) -> None:
         )
         frame[spec.parent] = frame[spec.parent].where(frame[spec.parent].notna(), derived)
     if spec.layer == "stations":
-        street = frame["community_code"].map(lambda c: c[:9] if c else None)
+        street = frame["community_code"].map(lambda c: c[:STREET_DIGITS] if c else None)
         frame["street_code"] = frame["street_code"].where(frame["street_code"].notna(), street)
 
 
@@ -313,7 +307,8 @@ def _write(
         )
     if report.errors:
         return
-    level = BOUNDARY_LEVELS.get(plan.spec.layer)
+    layer = LAYERS[plan.spec.layer]
+    level = layer.code_level if layer.boundary_rules else None
     scopes = _parent_scopes(level, plan) if level else []
     before = _violations_over(scopes)
     _progress(progress, "write", 0, len(rows))
@@ -324,27 +319,32 @@ def _write(
         _new_violations(before, scopes, frame, plan.spec, report)
 
 
+STREET_DIGITS = LEVELS["street"].digits
+
 # The streets a stored feature of each table lies in (alias t), for rows an import would
-# replace: its old location counts as much as its new one. Coded tables: the code's first 9
-# digits (a code names its ancestry). Points also where they lie (covers: a point on a shared
-# edge is in both streets).
+# replace: its old location counts as much as its new one. Coded tables: the code's first
+# {street_digits} digits (a code names its ancestry). Points also where they lie (covers: a
+# point on a shared edge is in both streets).
 STORED_STREETS = {
-    "layers_community": "SELECT left(t.code, 9)",
-    "layers_grid": "SELECT left(t.code, 9)",
-    "layers_microgrid": "SELECT left(t.code, 9)",
-    "layers_xiaoqu": "SELECT left(t.code, 9)",
-    "layers_building": "SELECT left(t.code, 9)",
+    "layers_community": "SELECT left(t.code, {street_digits})",
+    "layers_grid": "SELECT left(t.code, {street_digits})",
+    "layers_microgrid": "SELECT left(t.code, {street_digits})",
+    "layers_xiaoqu": "SELECT left(t.code, {street_digits})",
+    "layers_building": "SELECT left(t.code, {street_digits})",
     "layers_address": (
-        "SELECT left(b.code, 9) FROM layers_building b WHERE b.id = t.building_id "
+        "SELECT left(b.code, {street_digits}) FROM layers_building b WHERE b.id = t.building_id "
         "UNION ALL SELECT st.code FROM layers_street st WHERE ST_Covers(st.geom, t.geom)"
     ),
     "layers_servicestation": (
         "SELECT st.code FROM layers_street st WHERE st.id = t.street_id "
         "UNION ALL SELECT st.code FROM layers_street st WHERE ST_Covers(st.geom, t.geom)"
     ),
-    "layers_pairing": "SELECT left(c.code, 9) FROM layers_community c WHERE c.id = t.community_id",
+    "layers_pairing": (
+        "SELECT left(c.code, {street_digits}) FROM layers_community c WHERE c.id = t.community_id"
+    ),
     "layers_worker": (
-        "SELECT left(u.code, 9) FROM (SELECT code FROM layers_grid WHERE id = t.grid_id "
+        "SELECT left(u.code, {street_digits}) FROM ("
+        "SELECT code FROM layers_grid WHERE id = t.grid_id "
         "UNION ALL SELECT code FROM layers_microgrid WHERE id = t.micro_grid_id "
         "UNION ALL SELECT code FROM layers_building WHERE id = t.building_id) u"
     ),
@@ -380,7 +380,7 @@ def _rows_streets(plan: writer.Plan) -> list[tuple[int, str]]:
                 s=staging,
                 t=sql.Identifier(plan.table),
                 m=writer._key_match(plan),
-                stored=sql.SQL(stored),
+                stored=sql.SQL(stored).format(street_digits=sql.Literal(STREET_DIGITS)),
             )
         )
     if not parts:

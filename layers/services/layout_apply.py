@@ -18,10 +18,11 @@ from dataclasses import dataclass
 
 from django.db import connection
 
+from geo.codes import LEVELS
 from geo.errors import BadRequest
 from layers.models import Community, Grid, MicroGrid, Parcel, Worker
 
-GRID_CODE_LEN, MICROGRID_CODE_LEN = 15, 18
+GRID_CODE_LEN, MICROGRID_CODE_LEN = LEVELS["grid"].digits, LEVELS["microgrid"].digits
 
 # The highest 3-digit suffix ever used under a parent code, live or retired (event tables).
 _MAX_SUFFIX_SQL = """
@@ -69,12 +70,16 @@ def microgrid_codes_next(*, community_code: str) -> dict[str, str]:
     community that has, or ever had, micro-grids (a grid with none starts at its code + 001)."""
     with connection.cursor() as cur:
         cur.execute(
-            """SELECT left(code, 15), max(right(code, 3)::int) FROM (
+            """SELECT left(code, %(grid)s), max(right(code, 3)::int) FROM (
                  SELECT code FROM layers_microgrid WHERE code LIKE %(prefix)s
                  UNION ALL SELECT code FROM layers_microgridevent WHERE code LIKE %(prefix)s) c
-                WHERE length(code) = 18 AND right(code, 3) ~ '^[0-9]{3}$'
+                WHERE length(code) = %(microgrid)s AND right(code, 3) ~ '^[0-9]{3}$'
                 GROUP BY 1""",
-            {"prefix": f"{community_code}%"},
+            {
+                "prefix": f"{community_code}%",
+                "grid": GRID_CODE_LEN,
+                "microgrid": MICROGRID_CODE_LEN,
+            },
         )
         return {grid: f"{grid}{top + 1:03d}" for grid, top in cur.fetchall()}
 
@@ -100,7 +105,10 @@ def _create_units(community: Community, new_units: list[NewUnit], *, restore: bo
     micros = {u.code: u for u in new_units if len(u.code) == MICROGRID_CODE_LEN}
     odd = [u.code for u in new_units if u.code not in grids and u.code not in micros]
     if odd:
-        raise BadRequest(f"new grid codes must have 15 digits (micro-grids 18): {odd[:5]}")
+        raise BadRequest(
+            f"new grid codes must have {GRID_CODE_LEN} digits (micro-grids {MICROGRID_CODE_LEN}): "
+            f"{odd[:5]}"
+        )
     for code in [*grids, *micros]:
         if not code.isdigit() or not code.startswith(community.code):
             raise BadRequest(f"new code {code} must be digits starting with {community.code}")

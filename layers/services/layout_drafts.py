@@ -12,13 +12,12 @@ import datetime
 import json
 from dataclasses import dataclass
 
-from django.conf import settings
 from django.contrib.gis.db.models.functions import NumGeometries
 from django.db import transaction
 
+from geo.domain import grid_band
 from geo.errors import NotFound
 from layers.models import Community, Grid, LayoutDraft, LayoutRevision
-from layers.models.boundaries import load_status
 from layers.rules import boundary_violations
 from layers.services.layout_apply import NewUnit, ParcelMove, layout_apply
 from layers.services.layouts import layout_authorise, layout_commit
@@ -43,7 +42,7 @@ def _community(code: str) -> Community:
 
 def grids_summary(*, community: Community) -> list[dict]:
     """Each grid of the community: households, buildings, load band, contiguity (one part)."""
-    lo, hi = settings.GRIDATLAS_GRID_HOUSEHOLDS_MIN, settings.GRIDATLAS_GRID_HOUSEHOLDS_MAX
+    band = grid_band()
     rows = (
         Grid.objects.filter(community=community)
         .annotate(parts=NumGeometries("geom"))
@@ -55,7 +54,7 @@ def grids_summary(*, community: Community) -> list[dict]:
             "name": g.name,
             "households": g.households,
             "buildings": g.building_count,
-            "load": str(load_status(g.households, lo=lo, hi=hi)),
+            "load": band.status(g.households),
             "contiguous": g.parts == 1,
         }
         for g in rows

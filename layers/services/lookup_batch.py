@@ -21,11 +21,12 @@ from django.utils.translation import gettext as _
 from pyproj import Geod
 
 from geo.chinese_crs import to_wgs84_many
+from geo.domain import lonlat_in_china, lonlat_valid
 from geo.errors import BadRequest
-from geo.geometry import CHINA_BOUNDS_LONLAT
 from layers.selectors.address_batch import address_answers
 from layers.selectors.address_search import address_candidates
 from layers.selectors.batch_points import point_columns
+from layers.services.lookup_batch_parallel import by_name, chunks, parallel_map, threads_for
 from layers.services.lookup_batch_table import (  # noqa: F401 - the service's file API
     FORMATS,
     UNMATCHED_ROW_HEADER,
@@ -158,13 +159,12 @@ def _points(table: Table, lon_i: int, lat_i: int, crs: str) -> list:
     raw_lat = [r[lat_i].strip() for r in table.rows]
     lons = np.array([_number(t) for t in raw_lon])
     lats = np.array([_number(t) for t in raw_lat])
-    bad = ~np.isfinite(lons) | ~np.isfinite(lats) | (np.abs(lons) > 180) | (np.abs(lats) > 90)
+    bad = ~lonlat_valid(lons, lats)
     # (0, 0) is a GPS with no fix; outside China, swapped or foreign coordinates: a grid far
-    # away would be written as the answer (layers/lookup_views.py refuses them the same way).
-    x0, y0, x1, y1 = CHINA_BOUNDS_LONLAT
+    # away would be written as the answer (geo.domain.lonlat_check refuses them the same way).
     with np.errstate(invalid="ignore"):
         no_fix = ~bad & (lons == 0) & (lats == 0)
-        abroad = ~bad & ~no_fix & ~((lons >= x0) & (lons <= x1) & (lats >= y0) & (lats <= y1))
+        abroad = ~bad & ~no_fix & ~lonlat_in_china(lons, lats)
     bad |= no_fix | abroad
     good = np.flatnonzero(~bad)
     wgs_lon, wgs_lat = to_wgs84_many(lons[good], lats[good], crs=crs)
@@ -180,35 +180,61 @@ def _points(table: Table, lon_i: int, lat_i: int, crs: str) -> list:
 
 def _addresses(texts: list[str], blank: list[bool], progress) -> list:
     """Per row: a _Found, None (no such address), a BadRequest message (not an address), or
-    "" (no address). Plain forms in one statement (address_batch), the rest one by one."""
+    "" (no address). Plain forms in one statement (address_batch), the rest one by one; a large
+    sheet on several connections at once (lookup_batch_parallel)."""
     out: list = [""] * len(texts)
     asked = [i for i, t in enumerate(texts) if t and not blank[i]]
-    for i, fast in zip(asked, address_answers([texts[i] for i in asked]), strict=True):
-        if fast is not None:
-            out[i] = _Found(
-                fast.lon, fast.lat, fast.xiaoqu_name or "", fast.building_name or "", fast.certain
-            )
+    threads = threads_for(len(asked))
+    parts = by_name(texts, asked, threads)
+    answered = parallel_map(
+        lambda part: address_answers([texts[i] for i in part]), parts, threads=threads
+    )
+    for part, answers in zip(parts, answered, strict=True):
+        for i, fast in zip(part, answers, strict=True):
+            if fast is not None:
+                out[i] = _Found(
+                    fast.lon,
+                    fast.lat,
+                    fast.xiaoqu_name or "",
+                    fast.building_name or "",
+                    fast.certain,
+                )
     slow = [i for i in asked if out[i] == ""]
     done = len(texts) - len(slow)
     if progress is not None:
         progress(done)
-    for k, i in enumerate(slow):
-        try:
-            result = address_candidates(q=texts[i], limit=2)
-        except BadRequest as exc:
-            out[i] = exc.message
-        else:
-            top = result.candidates[0] if result.candidates else None
-            out[i] = top and _Found(
-                top.lon,
-                top.lat,
-                top.xiaoqu_name or "",
-                top.building_name or "",
-                result.certain,
-            )
-        if progress is not None and k % PROGRESS_EVERY == PROGRESS_EVERY - 1:
-            progress(done + k + 1)
+    batches = chunks(slow, PROGRESS_EVERY)
+    for k, (batch, answers) in enumerate(
+        zip(
+            batches,
+            parallel_map(_one_by_one_part(texts), batches, threads=threads_for(len(slow))),
+            strict=True,
+        )
+    ):
+        for i, answer in zip(batch, answers, strict=True):
+            out[i] = answer
+        if progress is not None:
+            progress(done + min(len(slow), (k + 1) * PROGRESS_EVERY))
     return out
+
+
+def _one_by_one_part(texts: list[str]):
+    def look_up(part: list[int]) -> list:
+        return [_one_by_one(texts[i]) for i in part]
+
+    return look_up
+
+
+def _one_by_one(text: str):
+    """address_candidates' answer for one row: a _Found, None, or its BadRequest message."""
+    try:
+        result = address_candidates(q=text, limit=2)
+    except BadRequest as exc:
+        return exc.message
+    top = result.candidates[0] if result.candidates else None
+    return top and _Found(
+        top.lon, top.lat, top.xiaoqu_name or "", top.building_name or "", result.certain
+    )
 
 
 def _place(f: _Found) -> str:

@@ -20,6 +20,7 @@ import numpy as np
 from django.conf import settings
 from django.db import connection
 
+from geo.domain import map_home
 from layers.analysis import CITY, Area
 from layers.analysis.coverage import LEVELS, building_coverage
 from layers.models import ServiceStation
@@ -230,7 +231,10 @@ def report_map_html(
             int(cov.households[mask & cov.covered].sum()),
             int(cov.households[mask].sum()),
         )
-    centre = [float(np.mean(cov.lat)), float(np.mean(cov.lon))] if len(cov.lat) else [30.59, 114.3]
+    home = map_home()
+    centre = [home.lat, home.lon]  # Leaflet's order; the buildings' mean when there are some
+    if len(cov.lat):
+        centre = [float(np.mean(cov.lat)), float(np.mean(cov.lon))]
     uncovered = np.flatnonzero(~cov.covered)
     biggest = uncovered[np.argsort(-cov.households[uncovered], kind="stable")[:max_buildings]]
     buildings = [

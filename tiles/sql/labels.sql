@@ -18,7 +18,7 @@ SELECT ST_AsMVT(t, 'labels', %(extent)s, 'geom') FROM (
         FROM layers_grid
        WHERE %(z)s >= 14 AND geom_3857 && ST_TileEnvelope(%(z)s, %(x)s, %(y)s)
       UNION ALL
-      SELECT 'xiaoqu', id, code, name, ST_PointOnSurface(geom_3857)
+      SELECT 'compounds', id, code, name, ST_PointOnSurface(geom_3857)
         FROM layers_xiaoqu
        WHERE %(z)s >= 15 AND geom_3857 && ST_TileEnvelope(%(z)s, %(x)s, %(y)s)
     ) candidates

@@ -21,3 +21,15 @@ window.gridatlasOfflineMap = function (options, styleUrl, layers) {
   });
   return map;
 };
+
+/* The maps' home view (GRIDATLAS_MAP_CENTRE/_ZOOM) from the map element's data-map-centre="lon,lat"
+ * and data-map-zoom, as MapLibre options: the page data, never restated in a script. */
+window.gridatlasMapHome = function (el) {
+  "use strict";
+  const centre = (el.dataset.mapCentre || "").split(",").map(Number);
+  const zoom = Number(el.dataset.mapZoom);
+  if (centre.length !== 2 || !centre.every(Number.isFinite) || !el.dataset.mapZoom || !Number.isFinite(zoom)) {
+    throw new Error(`the map needs data-map-centre and data-map-zoom, got ${el.dataset.mapCentre} and ${el.dataset.mapZoom}`);
+  }
+  return { center: centre, zoom };
+};

@@ -9,13 +9,12 @@ from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 from pyproj import Transformer
 
+from geo.domain import map_home
 from geo.srid import STORAGE_SRID, metric_srid
 from layers.services.demo_city import SCALES, city_load, city_plan
 from layers.services.demo_city.defects import defects_apply
 from layers.services.demo_city.load import CityNotEmpty, city_is_empty
 from layers.services.demo_city.sample import plan_dump, plan_read
-
-CITY_CENTRE_LONLAT = (114.30, 30.59)  # Wuhan
 
 
 class Command(BaseCommand):
@@ -80,7 +79,7 @@ class Command(BaseCommand):
             return
         t0 = time.perf_counter()
         centre = Transformer.from_crs(STORAGE_SRID, metric_srid(), always_xy=True).transform(
-            *CITY_CENTRE_LONLAT
+            *map_home()[:2]  # the city is built where the maps open (Wuhan by default)
         )
         if from_sample:
             try:

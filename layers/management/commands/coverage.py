@@ -3,12 +3,12 @@ street) as a workbook, or as one CSV per sheet."""
 
 from pathlib import Path
 
-from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
 
+from geo.domain import default_walk_m, walk_distance_check
 from geo.errors import DomainError
-from layers.analysis import analysis_area, analysis_max_distance_m
+from layers.analysis import analysis_area
 from layers.analysis.coverage import BY, LEVELS, MODES, levels_parse
 from layers.analysis.report import FORMATS, REPORT_STEPS, report_sheets, sheet_csv, sheets_xlsx
 
@@ -57,10 +57,12 @@ class Command(BaseCommand):
             raise CommandError(f"--out {out}: give a .xlsx or .csv file name")
         if not out.parent.is_dir():
             raise CommandError(f"{out.parent}: no such directory for --out")
-        distance_m = settings.GRIDATLAS_WALK_10MIN_M if distance is None else distance
-        top = analysis_max_distance_m()
-        if not 0 < distance_m <= top:
-            raise CommandError(f"--distance {distance_m:g}: give more than 0, at most {top:g} m")
+        try:
+            distance_m = walk_distance_check(
+                default_walk_m() if distance is None else distance, name="--distance"
+            )
+        except DomainError as exc:
+            raise CommandError(exc.message) from None
         try:
             levels = levels_parse(level)
         except DomainError as exc:

@@ -2,9 +2,9 @@
 
 from pathlib import Path
 
-from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
+from geo.domain import default_walk_m, walk_distance_check
 from geo.errors import DomainError
 from layers.services.report_map import report_map_html
 
@@ -32,9 +32,12 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, out: Path, distance, mode, max_buildings, **options):
-        distance_m = settings.GRIDATLAS_WALK_10MIN_M if distance is None else distance
-        if not 0 < distance_m <= 10_000:
-            raise CommandError("--distance must be between 0 and 10000 metres")
+        try:
+            distance_m = walk_distance_check(
+                default_walk_m() if distance is None else distance, name="--distance"
+            )
+        except DomainError as exc:
+            raise CommandError(exc.message) from None
         if out.suffix.lower() not in (".html", ".htm"):
             raise CommandError(f"{out}: write the map to an .html file")
         if not out.parent.is_dir():

@@ -6,8 +6,9 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
 
+from geo.codes import LEVELS
 from geo.errors import DomainError
-from layers.io.columns import LAYERS
+from layers.catalogue import COLUMNS
 from layers.selectors.layer_rows import Scope
 from layers.services.layer_export import CRS_HELP, FORMATS, ExportRequest, layer_export
 
@@ -21,12 +22,13 @@ class Command(BaseCommand):
     )
 
     def add_arguments(self, parser):
-        parser.add_argument("layer", choices=list(LAYERS), help="the layer to export")
+        parser.add_argument("layer", choices=list(COLUMNS), help="the layer to export")
         parser.add_argument(
             "--format", dest="fmt", required=True, choices=list(FORMATS), help="the file format"
         )
         parser.add_argument("--crs", default="wgs84", help=f"{CRS_HELP} (default wgs84)")
-        for level, digits in (("district", 6), ("street", 9), ("community", 12)):
+        for level in ("district", "street", "community"):
+            digits = LEVELS[level].digits
             parser.add_argument(
                 f"--{level}", metavar="CODE", help=f"only the {level} with this {digits}-digit code"
             )

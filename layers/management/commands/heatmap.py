@@ -6,6 +6,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
 
+from geo.domain import default_walk_m, walk_distance_check
 from geo.errors import DomainError
 from layers.analysis.coverage import MODES
 from layers.analysis.heatmap import KINDS, heatmap_raster, heatmap_write
@@ -25,9 +26,8 @@ class Command(BaseCommand):
         parser.add_argument(
             "--distance",
             type=float,
-            default=settings.GRIDATLAS_WALK_10MIN_M,
             help="walking distance in metres for 'uncovered' (default GRIDATLAS_WALK_10MIN_M, "
-            "%(default)g)",
+            "the 10-minute walk)",
         )
         parser.add_argument(
             "--cell",
@@ -49,8 +49,14 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, kind, distance, cell, mode, out: Path | None, **opts):
-        if not distance > 0 or not cell > 0:
-            raise CommandError("--distance and --cell must be more than 0 metres")
+        if not cell > 0:
+            raise CommandError("--cell must be more than 0 metres")
+        try:
+            distance = walk_distance_check(
+                default_walk_m() if distance is None else distance, name="--distance"
+            )
+        except DomainError as exc:
+            raise CommandError(exc.message) from None
         out = out or Path(f"heatmap-{kind}-{distance:g}m.tif")
         if not out.parent.is_dir():
             raise CommandError(f"{out.parent}: no such directory for --out")

@@ -5,7 +5,7 @@ import json
 from django.core.management.base import BaseCommand, CommandError
 
 from geo.errors import BadRequest
-from layers.io.columns import LAYERS
+from layers.catalogue import COLUMNS
 from layers.io.fieldmap import field_map_parse
 from layers.permissions import SYSTEM
 from layers.services.layer_import import layer_import
@@ -20,7 +20,7 @@ class Command(BaseCommand):
     )
 
     def add_arguments(self, parser):
-        parser.add_argument("layer", choices=sorted(LAYERS), help="the layer to import into")
+        parser.add_argument("layer", choices=sorted(COLUMNS), help="the layer to import into")
         parser.add_argument("file", help="the file (a Shapefile may be a .zip or a folder)")
         parser.add_argument(
             "--crs",
@@ -71,7 +71,7 @@ class Command(BaseCommand):
             self.stdout.write(report.as_text())
         if report.errors:
             raise CommandError(
-                f"{len(report.errors)} error(s) in {file}: nothing was written. Fix the rows "
+                f"{report.error_count} error(s) in {file}: nothing was written. Fix the rows "
                 "listed above (or declare --crs / --encoding / --field-map) and run again."
             )
 

@@ -3,13 +3,13 @@ command line; with --at, the grid and micro-grid columns are those of the layout
 that date (one as-of query per row: a date is an audit question, not a bulk one)."""
 
 import datetime
-import math
 from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
 
 from geo.chinese_crs import CHINESE_CRS, to_wgs84
+from geo.domain import lonlat_valid
 from geo.errors import DomainError
 from layers.selectors.address_search import address_candidates
 from layers.selectors.lookup import grid_as_of
@@ -93,7 +93,7 @@ def _point(header: list[str], row: list[str], crs: str) -> tuple[float, float] |
             lon, lat = float(row[lon_i]), float(row[lat_i])
         except ValueError:
             return None
-        if not (math.isfinite(lon) and math.isfinite(lat) and abs(lon) <= 180 and abs(lat) <= 90):
+        if not lonlat_valid(lon, lat):
             return None
         return to_wgs84(lon, lat, crs=crs)
     addr_i = next((lowered.index(n) for n in ADDRESS_COLUMNS if n in lowered), None)

@@ -4,9 +4,9 @@ for one of its grids with --grid (nothing is saved)."""
 import json
 from pathlib import Path
 
-from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
+from geo.domain import grid_band, microgrid_band
 from geo.errors import DomainError
 from layers.selectors.parcel_graph import grids_propose, microgrids_propose, proposal_outlines
 
@@ -75,10 +75,9 @@ class Command(BaseCommand):
     @staticmethod
     def _heading(community_code: str, grid: str | None) -> str:
         if grid:
-            lo = settings.GRIDATLAS_MICROGRID_HOUSEHOLDS_MIN
-            hi = settings.GRIDATLAS_MICROGRID_HOUSEHOLDS_MAX
+            lo, hi = microgrid_band()
             return f"grid {grid} of community {community_code}, band {lo}–{hi} households"
-        lo, hi = settings.GRIDATLAS_GRID_HOUSEHOLDS_MIN, settings.GRIDATLAS_GRID_HOUSEHOLDS_MAX
+        lo, hi = grid_band()
         return f"community {community_code}, band {lo}–{hi} households"
 
     @staticmethod

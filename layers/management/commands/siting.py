@@ -7,6 +7,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
 
+from geo.domain import default_walk_m, walk_distance_check
 from geo.errors import DomainError
 from layers.analysis import analysis_area
 from layers.analysis.coverage import LEVELS
@@ -34,8 +35,7 @@ class Command(BaseCommand):
         parser.add_argument(
             "--distance",
             type=float,
-            default=settings.GRIDATLAS_WALK_10MIN_M,
-            help="walking distance in metres (default GRIDATLAS_WALK_10MIN_M, %(default)g)",
+            help="walking distance in metres (default GRIDATLAS_WALK_10MIN_M, the 10-minute walk)",
         )
         parser.add_argument(
             "--candidates",
@@ -67,6 +67,10 @@ class Command(BaseCommand):
             if not out.parent.is_dir():
                 raise CommandError(f"{out.parent}: no such directory for --out")
         try:
+            distance = walk_distance_check(
+                default_walk_m() if opts["distance"] is None else opts["distance"],
+                name="--distance",
+            )
             area = analysis_area(district_code=opts["district"], street_code=opts["street"])
             with tqdm(total=len(STEPS), desc="siting", unit="step", disable=None) as bar:
 
@@ -76,7 +80,7 @@ class Command(BaseCommand):
 
                 proposal = siting_propose(
                     k=opts["k"],
-                    distance_m=opts["distance"],
+                    distance_m=distance,
                     candidates=opts["candidates"],
                     spacing_m=opts["spacing"],
                     levels=tuple(opts["level"]) if opts["level"] else None,

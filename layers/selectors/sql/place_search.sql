@@ -17,7 +17,7 @@ WITH hits AS (
     FROM layers_grid g JOIN layers_community c ON c.id = g.community_id
    WHERE g.geom IS NOT NULL AND (g.name ILIKE %(pattern)s OR g.code LIKE %(prefix)s)
   UNION ALL
-  SELECT 'xiaoqu', x.id, x.code, x.name, c.name, x.geom
+  SELECT 'compounds', x.id, x.code, x.name, c.name, x.geom
     FROM layers_xiaoqu x JOIN layers_community c ON c.id = x.community_id
    WHERE x.name ILIKE %(pattern)s OR x.code LIKE %(prefix)s
       OR EXISTS (SELECT 1 FROM layers_compoundalias a
@@ -32,5 +32,5 @@ SELECT kind, id, code, name, context,
        ST_XMin(geom), ST_YMin(geom), ST_XMax(geom), ST_YMax(geom)
   FROM ranked
  ORDER BY rank, char_length(name), array_position(
-            ARRAY['streets', 'communities', 'grids', 'xiaoqu'], kind), code
+            ARRAY['streets', 'communities', 'grids', 'compounds'], kind), code
  LIMIT %(limit)s

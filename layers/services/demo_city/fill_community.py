@@ -148,7 +148,7 @@ def community_fill(*, plan, rec, district, seed, names, east: float, srid: int):
     # Every community runs a party-mass service centre (as in Wuhan), but where it stands is
     # chance: often at one end of the community. Compound stations are sparse and commoner in
     # the east, so the west has real walking-distance gaps.
-    if True:  # noqa: SIM108 - kept as a block for the explanation above
+    if True:  # kept as a block for the explanation above
         empty = [k for k, hh in enumerate(parcel_hh) if hh == 0] or list(range(len(inner.parcels)))
         spot = inner.parcels[pick(rng, empty)].representative_point()
         plan.stations.append(

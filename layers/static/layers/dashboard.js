@@ -51,7 +51,7 @@
     bounds: bounds[0] > -180 ? [[bounds[0], bounds[1]], [bounds[2], bounds[3]]] : undefined,
     fitBoundsOptions: { padding: 20 },
   }, root.dataset.styleUrl, (layers) => layers
-    .filter((l) => !/^(buildings|xiaoqu|units|microgrids)-/.test(l.id))
+    .filter((l) => !/^(buildings|compounds|roads|units|microgrids)-/.test(l.id))
     .map((l) => (l.id === "grids-fill" ? { ...l, paint: { ...l.paint, "fill-opacity": 0 } } : l)));
   window.gridatlasDashboardMap = map;
   map.addControl(new maplibregl.NavigationControl({ showCompass: false }), "top-right");

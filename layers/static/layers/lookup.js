@@ -25,7 +25,7 @@
     template.replace(/\{(\w+)\}/g, (_, k) => (values[k] === undefined ? "" : values[k]));
   const status = (text) => { statusEl.textContent = text || ""; };
 
-  const map = gridatlasOfflineMap({ container: mapEl, center: [114.30, 30.59], zoom: 11 },
+  const map = gridatlasOfflineMap({ container: mapEl, ...gridatlasMapHome(mapEl) },
     mapEl.dataset.styleUrl);
   window.gridatlasLookupMap = map;
   map.addControl(new maplibregl.NavigationControl({ showCompass: false }), "top-right");

@@ -33,7 +33,8 @@ BEGIN
   RETURN NULL;
 END $$;
 
--- Each tiled table → the tile layers it feeds.
+-- Each tiled table → the tile layers it feeds (layers/catalogue.py TILE_TABLES; the tests check
+-- that they agree).
 
 CREATE OR REPLACE TRIGGER ga_tiles_purge_ins AFTER INSERT ON layers_street
   REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT
@@ -77,13 +78,13 @@ CREATE OR REPLACE TRIGGER ga_tiles_purge_del AFTER DELETE ON layers_microgrid
 
 CREATE OR REPLACE TRIGGER ga_tiles_purge_ins AFTER INSERT ON layers_xiaoqu
   REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT
-  EXECUTE FUNCTION ga_tiles_purge('xiaoqu', 'labels');
+  EXECUTE FUNCTION ga_tiles_purge('compounds', 'labels');
 CREATE OR REPLACE TRIGGER ga_tiles_purge_upd AFTER UPDATE ON layers_xiaoqu
   REFERENCING NEW TABLE AS new_rows OLD TABLE AS old_rows FOR EACH STATEMENT
-  EXECUTE FUNCTION ga_tiles_purge('xiaoqu', 'labels');
+  EXECUTE FUNCTION ga_tiles_purge('compounds', 'labels');
 CREATE OR REPLACE TRIGGER ga_tiles_purge_del AFTER DELETE ON layers_xiaoqu
   REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT
-  EXECUTE FUNCTION ga_tiles_purge('xiaoqu', 'labels');
+  EXECUTE FUNCTION ga_tiles_purge('compounds', 'labels');
 
 CREATE OR REPLACE TRIGGER ga_tiles_purge_ins AFTER INSERT ON layers_building
   REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT
@@ -114,3 +115,13 @@ CREATE OR REPLACE TRIGGER ga_tiles_purge_upd AFTER UPDATE ON layers_sentdownunit
 CREATE OR REPLACE TRIGGER ga_tiles_purge_del AFTER DELETE ON layers_sentdownunit
   REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT
   EXECUTE FUNCTION ga_tiles_purge('units');
+
+CREATE OR REPLACE TRIGGER ga_tiles_purge_ins AFTER INSERT ON layers_road
+  REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT
+  EXECUTE FUNCTION ga_tiles_purge('roads');
+CREATE OR REPLACE TRIGGER ga_tiles_purge_upd AFTER UPDATE ON layers_road
+  REFERENCING NEW TABLE AS new_rows OLD TABLE AS old_rows FOR EACH STATEMENT
+  EXECUTE FUNCTION ga_tiles_purge('roads');
+CREATE OR REPLACE TRIGGER ga_tiles_purge_del AFTER DELETE ON layers_road
+  REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT
+  EXECUTE FUNCTION ga_tiles_purge('roads');

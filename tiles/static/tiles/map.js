@@ -6,14 +6,13 @@
   const el = document.getElementById("map");
   const T = JSON.parse(document.getElementById("map-strings").textContent);
   const SOURCE = "gridatlas";
-  // Layers a pointer can pick, topmost first (points over buildings over areas).
-  const PICK_ORDER = ["stations", "units", "buildings", "xiaoqu", "microgrids", "grids",
-    "communities", "streets"];
   const fmt = (template, values) =>
     template.replace(/%\((\w+)\)s/g, (_, k) => (values[k] === undefined ? "" : values[k]));
   const status = (text) => { document.getElementById("map-status").textContent = text || ""; };
 
   const bounds = JSON.parse(el.dataset.bounds);
+  // Layers a pointer can pick, topmost first (layers/catalogue.py PICK_ORDER).
+  const PICK_ORDER = JSON.parse(el.dataset.pickOrder);
   const map = gridatlasOfflineMap({
     container: el,
     bounds: bounds[0] > -180 ? [[bounds[0], bounds[1]], [bounds[2], bounds[3]]] : undefined,

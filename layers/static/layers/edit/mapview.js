@@ -11,7 +11,7 @@ const DETAIL_ZOOM = 15;
 const VIOLATION = "#b3261e";
 
 export const map = window.gridatlasOfflineMap(
-  { container: el, center: [114.3, 30.6], zoom: 11, maxZoom: 19, dragRotate: false },
+  { container: el, ...window.gridatlasMapHome(el), maxZoom: 19, dragRotate: false },
   el.dataset.styleUrl,
   // The live grid layers would contradict the draft: the editor draws its own. Compounds and
   // buildings come from the vector tiles (simplified, cached), not from the editor's data.
@@ -37,7 +37,7 @@ export function drawData(data) {
 }
 
 function addLayers() {
-  const onTop = ["buildings-fill", "xiaoqu-line"].filter((id) => map.getLayer(id));
+  const onTop = ["buildings-fill", "compounds-line"].filter((id) => map.getLayer(id));
   map.addLayer({ id: "ed-parcel-fill", type: "fill", source: "ed-parcels",
     paint: {
       "fill-color": ["coalesce", ["feature-state", "colour"], NO_GRID],
