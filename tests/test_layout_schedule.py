@@ -255,3 +255,30 @@ def test_only_the_state_of_a_revision_may_change_and_only_once(tiny_city, schedu
         LayoutRevision.objects.filter(pk=revision.pk).update(
             cancelled_at=datetime.datetime(2027, 7, 1, tzinfo=datetime.UTC)
         )
+
+
+@pytest.mark.django_db
+def test_an_import_of_grids_waits_for_a_scheduled_publish_of_their_community(tmp_path):
+    """On its day a scheduled publish restores its whole layout: grids imported in between would
+    be undone, so the import is refused (naming the publish) until it is cancelled or in effect."""
+    from layers.services.layer_import import layer_import
+    from tests.factories import box
+    from tests.test_rule_check_defects import G2, freehand_pair, grids_file
+
+    community = freehand_pair(split_a=200, split_b=200)
+    revision = LayoutRevision.objects.create(
+        community=community,
+        number=1,
+        effective_date=datetime.date(2099, 1, 1),
+        assignment={},
+    )
+    before = Grid.objects.get(code=G2).geom.wkb
+    path = grids_file(tmp_path, [(G2, box(200, 0, 390, 200))])
+    report = layer_import(layer="grids", path=path, dry_run=False)
+    refused = [i for i in report.errors if i.rule == "scheduled_publish_pending"]
+    assert len(refused) == 1 and "2099-01-01" in refused[0].message, report.as_text()
+    assert not report.written and Grid.objects.get(code=G2).geom.wkb == before
+    LayoutRevision.objects.filter(pk=revision.pk).update(cancelled_at=datetime.datetime.now(CITY))
+    report = layer_import(layer="grids", path=path, dry_run=False)
+    assert not [i for i in report.issues if i.rule == "scheduled_publish_pending"]
+    assert report.written and Grid.objects.get(code=G2).geom.wkb != before

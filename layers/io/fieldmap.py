@@ -85,9 +85,24 @@ def columns_resolve(
     *, spec: LayerColumns, headers: list[str], field_map: dict[str, str]
 ) -> ColumnMapping:
     """Match the file's headers to the layer's columns (see the module docstring)."""
-    names = {c.name for c in spec.columns}
     mapping = ColumnMapping()
     by_norm = {_norm(h): h for h in headers}
+    mapping.sources.update(_explicit_sources(spec, headers, by_norm, field_map))
+    taken = {_norm(h) for h in mapping.sources.values()}
+    _default_sources(spec, by_norm, mapping.sources, taken)
+    mapping.ignored = [h for h in headers if _norm(h) not in taken and h != "geometry"]
+    mapping.missing_required = [
+        c.name for c in spec.columns if c.required and c.name not in mapping.sources
+    ]
+    return mapping
+
+
+def _explicit_sources(
+    spec: LayerColumns, headers: list[str], by_norm: dict[str, str], field_map: dict[str, str]
+) -> dict[str, str]:
+    """canonical name → header, as `--field-map` says; an error names what it does not match."""
+    names = {c.name for c in spec.columns}
+    sources = {}
     for header, name in field_map.items():
         if name not in names:
             raise BadRequest(
@@ -99,23 +114,26 @@ def columns_resolve(
                 f"--field-map names header {header!r}, which the file does not have; "
                 f"its headers are {', '.join(map(str, headers))}"
             )
-        mapping.sources[name] = by_norm[_norm(header)]
-    taken = {_norm(h) for h in mapping.sources.values()}
-    # Exact canonical names first, then short names, then aliases: a file exported by GridAtlas
-    # maps back exactly even where an alias of one column is the name of another.
+        sources[name] = by_norm[_norm(header)]
+    return sources
+
+
+def _default_sources(
+    spec: LayerColumns, by_norm: dict[str, str], sources: dict[str, str], taken: set[str]
+) -> None:
+    """The columns not yet in `sources`, each from the first header not yet `taken` that names
+    it. Exact canonical names first, then short names, then aliases: a file exported by
+    GridAtlas maps back exactly even where an alias of one column is the name of another."""
     for rank in range(3):
         for col in spec.columns:
-            if col.name in mapping.sources:
+            if col.name in sources:
                 continue
-            candidates = (col.name,) if rank == 0 else (col.shp_name,) if rank == 1 else col.aliases
-            for cand in candidates:
-                key = _norm(cand)
-                if key in by_norm and key not in taken:
-                    mapping.sources[col.name] = by_norm[key]
-                    taken.add(key)
-                    break
-    mapping.ignored = [h for h in headers if _norm(h) not in taken and h != "geometry"]
-    mapping.missing_required = [
-        c.name for c in spec.columns if c.required and c.name not in mapping.sources
-    ]
-    return mapping
+            free = [k for k in map(_norm, _names_of_rank(col, rank)) if k not in taken]
+            key = next((k for k in free if k in by_norm), None)
+            if key is not None:
+                sources[col.name] = by_norm[key]
+                taken.add(key)
+
+
+def _names_of_rank(col, rank: int) -> tuple[str, ...]:
+    return (col.name,) if rank == 0 else (col.shp_name,) if rank == 1 else col.aliases

@@ -22,7 +22,7 @@ ahead of the bound; None when it is not.
 """
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from django.db import connection, transaction
@@ -70,16 +70,37 @@ def _plain(q: str) -> ParsedAddress | None:
 def address_answers(texts: list[str]) -> list[BatchAnswer | None]:
     """For each address text: its answer when the statement can give it, else None (ask
     `address_candidates`). One statement for the whole list."""
-    once: dict[str, ParsedAddress | None] = {}  # a sheet repeats addresses: parsed once each
-    parsed = [once[t] if t in once else once.setdefault(t, _plain(t)) for t in texts]
+    parsed = _parsed_once(texts)
     rows = [i for i, p in enumerate(parsed) if p is not None]
     out: list[BatchAnswer | None] = [None] * len(texts)
     if not rows:
         return out
+    params = _params(parsed, rows)
+    found = _Gathered.of(_rows(params))
+    by_score: dict[int, list[tuple[float, dict]]] = {}
+    for j, owners in found.named.items():
+        i, k = rows[j - 1], params["row_name"][j - 1]
+        near = found.near.get(k, [])
+        if k not in by_score:  # the name's nearest, best name first (one phase per name)
+            by_score[k] = _names_by_score(near, parsed[i])
+        exact = [found.buildings[b] for b in owners[0]["exact"] or ()]
+        bound = _bound(parsed[i].building, owners, by_score[k], found.numbers)
+        out[i] = _answer(owners, parsed[i], near, exact, bound)
+    return out
+
+
+def _parsed_once(texts: list[str]) -> list[ParsedAddress | None]:
+    once: dict[str, ParsedAddress | None] = {}  # a sheet repeats addresses: parsed once each
+    return [once[t] if t in once else once.setdefault(t, _plain(t)) for t in texts]
+
+
+def _params(parsed: list[ParsedAddress | None], rows: list[int]) -> dict:
+    """The statement's parameters: each distinct (name, core) once, numbered from 1, and per
+    row its name's number, building and text."""
     names: dict[tuple[str, str | None], int] = {}
     for i in rows:
         names.setdefault((parsed[i].compound_full, _core(parsed[i])), len(names) + 1)
-    params = {
+    return {
         "names": [n for n, _ in names],
         "cores": [c for _, c in names],
         "names_like": [f"%{search._like_escaped(n)}%" for n, _ in names],
@@ -88,27 +109,36 @@ def address_answers(texts: list[str]) -> list[BatchAnswer | None]:
         "row_text": [parsed[i].normalized for i in rows],
         "knn": search.NEAREST_NAMES,
     }
-    found = _rows(params)
-    near: dict[int, list[dict]] = {}
-    buildings = {r["building_id"]: r for r in found if r["kind"] == "building"}
-    numbers = {r["xiaoqu_id"]: frozenset(r["numbers"]) for r in found if r["kind"] == "numbers"}
-    for r in found:
-        if r["kind"] == "name":
-            near.setdefault(r["k"], []).append(r)
-    named: dict[int, list[dict]] = {}  # per row, a row of each compound its name names
-    for r in found:
-        if r["kind"] == "row":
-            named.setdefault(r["i"], []).append(r)
-    by_score: dict[int, list[tuple[float, dict]]] = {}
-    for j, owners in named.items():
-        i, k = rows[j - 1], params["row_name"][j - 1]
-        if k not in by_score:  # the name's nearest, best name first (one phase per name)
-            scored = ((search._name_score(n, parsed[i]), n) for n in near.get(k, []))
-            by_score[k] = sorted(scored, key=lambda sn: -sn[0])
-        exact = [buildings[b] for b in owners[0]["exact"] or ()]
-        bound = _bound(parsed[i].building, owners, by_score[k], numbers)
-        out[i] = _answer(owners, parsed[i], near.get(k, []), exact, bound)
-    return out
+
+
+@dataclass
+class _Gathered:
+    """The statement's rows by kind: buildings by id, each compound's building numbers, the
+    nearest names per name number (k), the named compounds' rows per row number (i)."""
+
+    buildings: dict[int, dict] = field(default_factory=dict)
+    numbers: dict[int, frozenset[str]] = field(default_factory=dict)
+    near: dict[int, list[dict]] = field(default_factory=dict)
+    named: dict[int, list[dict]] = field(default_factory=dict)
+
+    @classmethod
+    def of(cls, found: list[dict]) -> "_Gathered":
+        out = cls()
+        for r in found:
+            if r["kind"] == "building":
+                out.buildings[r["building_id"]] = r
+            elif r["kind"] == "numbers":
+                out.numbers[r["xiaoqu_id"]] = frozenset(r["numbers"])
+            elif r["kind"] == "name":
+                out.near.setdefault(r["k"], []).append(r)
+            elif r["kind"] == "row":
+                out.named.setdefault(r["i"], []).append(r)
+        return out
+
+
+def _names_by_score(near: list[dict], parsed: ParsedAddress) -> list[tuple[float, dict]]:
+    scored = ((search._name_score(n, parsed), n) for n in near)
+    return sorted(scored, key=lambda sn: -sn[0])
 
 
 def _core(p: ParsedAddress) -> str | None:
@@ -138,7 +168,21 @@ def _answer(
         o["matches"] > 1 or o["xiaoqu_id"] not in sims for o in owners
     ):
         return None  # two buildings of the number in one compound, a name typed as is
-    known = {}  # (level, building, compound) → (score, the row it is)
+    known = _owners_scored(owners, sims, parsed)
+    _exact_scored(known, exact, parsed)
+    ranked = sorted(known.values(), key=_per_row_order)
+    (first, top), runners_up = ranked[0], [v[0] for v in ranked[1:]]
+    second = max([*runners_up, bound], default=0.0)
+    if first < search._setting("GRIDATLAS_ADDRESS_MIN_SCORE") or first <= bound:
+        return None  # another compound may come first: only the per-row search can tell
+    is_building = top["level"] == "building"  # else the compound, which pins no building
+    certain = is_building and _clears_margin(first, second)
+    return _batch_answer(top, certain=certain, is_building=is_building)
+
+
+def _owners_scored(owners: list[dict], sims: dict[int, dict], parsed: ParsedAddress) -> dict:
+    """(level, building, compound) → (score, the row it is), for each named compound."""
+    known = {}
     for o in owners:
         # The compound's building of the typed number; without one, the compound itself.
         level = "building" if o["matches"] == 1 else "xiaoqu"
@@ -153,39 +197,45 @@ def _answer(
         }
         score = round(search.candidate_score(scored, parsed), 4)
         known[(level, o["building_id"], o["xiaoqu_id"])] = (score, {**o, "level": level})
+    return known
+
+
+def _exact_scored(known: dict, exact: list[dict], parsed: ParsedAddress) -> None:
+    """The exact hits into `known`, where they score more than what is there."""
     for e in exact:
         key = ("building", e["building_id"], e["xiaoqu_id"])
         score = round(search.candidate_score({**e, "exact": True}, parsed), 4)
         if key not in known or known[key][0] < score:
             known[key] = (score, {**e, "level": "building"})
-    # The per-row order: score, buildings before compounds, then by code.
-    ranked = sorted(
-        known.values(),
-        key=lambda v: (
-            -v[0],
-            v[1]["level"] != "building",
-            v[1]["building_code"] or v[1]["xiaoqu_code"],
-        ),
-    )
-    (first, top), runners_up = ranked[0], [v[0] for v in ranked[1:]]
-    second = max([*runners_up, bound], default=0.0)
-    if first < search._setting("GRIDATLAS_ADDRESS_MIN_SCORE") or first <= bound:
-        return None  # another compound may come first: only the per-row search can tell
-    is_building = top["level"] == "building"  # else the compound, which pins no building
-    certain = (
-        is_building
-        and first >= search._setting("GRIDATLAS_ADDRESS_CERTAIN_SCORE")
-        and first - second >= search._setting("GRIDATLAS_ADDRESS_CERTAIN_MARGIN")
-    )
+
+
+def _per_row_order(v: tuple[float, dict]):
+    """The per-row order: score, buildings before compounds, then by code."""
+    score, row = v
+    return (-score, row["level"] != "building", row["building_code"] or row["xiaoqu_code"])
+
+
+def _clears_margin(first: float, second: float) -> bool:
+    """Certain enough, and far enough ahead of the second (or of the bound)."""
+    score = search._setting("GRIDATLAS_ADDRESS_CERTAIN_SCORE")
+    margin = search._setting("GRIDATLAS_ADDRESS_CERTAIN_MARGIN")
+    return first >= score and first - second >= margin
+
+
+def _batch_answer(top: dict, *, certain: bool, is_building: bool) -> BatchAnswer:
+    if not is_building:
+        return BatchAnswer(
+            certain=certain, xiaoqu_code=top["xiaoqu_code"], xiaoqu_name=top["xiaoqu_name"]
+        )
     return BatchAnswer(
         certain=certain,
         xiaoqu_code=top["xiaoqu_code"],
         xiaoqu_name=top["xiaoqu_name"],
-        building_id=top["building_id"] if is_building else None,
-        building_code=top["building_code"] if is_building else None,
-        building_name=top["building_name"] if is_building else None,
-        lon=round(top["lon"], 7) if is_building else None,
-        lat=round(top["lat"], 7) if is_building else None,
+        building_id=top["building_id"],
+        building_code=top["building_code"],
+        building_name=top["building_name"],
+        lon=round(top["lon"], 7),
+        lat=round(top["lat"], 7),
     )
 
 

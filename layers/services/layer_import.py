@@ -44,6 +44,7 @@ from layers.io.validate import (
     geometries_shaped,
     values_clean,
 )
+from layers.models import LayoutRevision
 from layers.permissions import SYSTEM, ImportScope, import_authorise
 from layers.rules import boundary_violations
 from layers.rules.check import RELATIONS
@@ -310,6 +311,8 @@ def _write(
     layer = LAYERS[plan.spec.layer]
     level = layer.code_level if layer.boundary_rules else None
     scopes = _parent_scopes(level, plan) if level else []
+    if level in LAYOUT_LEVELS and _scheduled_refuse(scopes, report):
+        return
     before = _violations_over(scopes)
     _progress(progress, "write", 0, len(rows))
     bulk = len(rows) >= settings.GRIDATLAS_IMPORT_BULK_MIN_ROWS
@@ -436,6 +439,36 @@ def _common_prefix(codes: list[str]) -> str:
         while not c.startswith(prefix):
             prefix = prefix[:-1]
     return prefix
+
+
+# Grids and micro-grids make a community's layout: a publish waiting for its date would restore
+# its whole layout on that day and undo an import made in between (layers/services/layouts.py).
+LAYOUT_LEVELS = ("grid", "microgrid")
+
+
+def _scheduled_refuse(scopes: list[str], report: ImportReport) -> bool:
+    """True (with an error per community) when a community the file touches has a layout
+    publish waiting for its date, or one that failed to take effect."""
+    digits = LEVELS["community"].digits
+    prefixes = {s[:digits] for s in scopes}
+    pending = LayoutRevision.objects.filter(applied_at=None, cancelled_at=None)
+    pending = [
+        r
+        for r in pending.select_related("community").order_by("community__code")
+        if any(r.community.code.startswith(p) for p in prefixes)
+    ]
+    for r in pending:
+        report.add(
+            None,
+            r.community.code,
+            "scheduled_publish_pending",
+            f"community {r.community.code} has layout revision {r.number} scheduled to take "
+            f"effect on {r.effective_date.isoformat()}: on that day it restores that layout and "
+            "would undo this import",
+            repair="cancel the scheduled publish in the editor's versions list, or import after "
+            "it has taken effect",
+        )
+    return bool(pending)
 
 
 def _parent_scopes(level: str, plan: writer.Plan) -> list[str]:

@@ -101,25 +101,9 @@ def _used_before(code: str) -> bool:
 
 
 def _create_units(community: Community, new_units: list[NewUnit], *, restore: bool) -> set[int]:
-    grids = {u.code: u for u in new_units if len(u.code) == GRID_CODE_LEN}
-    micros = {u.code: u for u in new_units if len(u.code) == MICROGRID_CODE_LEN}
-    odd = [u.code for u in new_units if u.code not in grids and u.code not in micros]
-    if odd:
-        raise BadRequest(
-            f"new grid codes must have {GRID_CODE_LEN} digits (micro-grids {MICROGRID_CODE_LEN}): "
-            f"{odd[:5]}"
-        )
+    grids, micros = _new_units_by_level(new_units)
     for code in [*grids, *micros]:
-        if not code.isdigit() or not code.startswith(community.code):
-            raise BadRequest(f"new code {code} must be digits starting with {community.code}")
-        live, _ = _TABLES[len(code)]
-        exists = (Grid if live == "layers_grid" else MicroGrid).objects.filter(code=code).exists()
-        if exists or (not restore and _used_before(code)):
-            parent = code[: len(code) - 3]
-            raise BadRequest(
-                f"code {code} is in use or was used before (retired codes are never reused): "
-                f"take {unit_code_next(parent_code=parent)}"
-            )
+        _new_code_check(code, community, restore=restore)
     created = set()
     for code, unit in grids.items():
         grid = Grid(code=code, name=unit.name or code, community=community)
@@ -133,6 +117,34 @@ def _create_units(community: Community, new_units: list[NewUnit], *, restore: bo
         micro.save()
         created.add(("microgrid", micro.pk))
     return created
+
+
+def _new_units_by_level(new_units: list[NewUnit]) -> tuple[dict, dict]:
+    """{code: unit} of the new grids and of the new micro-grids; a code of any other length
+    is refused."""
+    grids = {u.code: u for u in new_units if len(u.code) == GRID_CODE_LEN}
+    micros = {u.code: u for u in new_units if len(u.code) == MICROGRID_CODE_LEN}
+    odd = [u.code for u in new_units if u.code not in grids and u.code not in micros]
+    if odd:
+        raise BadRequest(
+            f"new grid codes must have {GRID_CODE_LEN} digits (micro-grids {MICROGRID_CODE_LEN}): "
+            f"{odd[:5]}"
+        )
+    return grids, micros
+
+
+def _new_code_check(code: str, community: Community, *, restore: bool) -> None:
+    """A new unit's code: the community's, live nowhere, and (unless restored) never used."""
+    if not code.isdigit() or not code.startswith(community.code):
+        raise BadRequest(f"new code {code} must be digits starting with {community.code}")
+    live, _ = _TABLES[len(code)]
+    exists = (Grid if live == "layers_grid" else MicroGrid).objects.filter(code=code).exists()
+    if exists or (not restore and _used_before(code)):
+        parent = code[: len(code) - 3]
+        raise BadRequest(
+            f"code {code} is in use or was used before (retired codes are never reused): "
+            f"take {unit_code_next(parent_code=parent)}"
+        )
 
 
 def _resolve(

@@ -246,33 +246,47 @@ def _row(point, found, text: str, blank: bool, *, has_points: bool, has_address:
     for none) and its address's answer (see _addresses)."""
     if blank:
         return _Row(note=_("blank row"))
-    no_address = found if isinstance(found, str) else ""
-    if text and found is None:
-        no_address = _("address not found")
+    no_address = _why_no_address(found, text)
     found = found if isinstance(found, _Found) else None
-    no_point = point if isinstance(point, str) else ""
-    if point == "" or (point is None and has_points and not has_address):
-        no_point = _("lon/lat are not coordinates in degrees")
     if isinstance(point, tuple):
         return _by_point(point, found, no_address)
-    if found is not None and found.certain:
-        row = _Row(BY_ADDRESS, (found.lon, found.lat), found.xiaoqu, found.building, matched=True)
-        if no_point:
-            row.note = _("%(why)s: matched by the address") % {"why": no_point}
-        return row
+    no_point = _why_no_point(point, has_points=has_points, has_address=has_address)
     if found is not None:
-        return _Row(
-            BY_ADDRESS,
-            None if found.lon is None else (found.lon, found.lat),
-            candidate=_place(found),
-            note=_("uncertain: check it"),
-            grid_blank=True,
-        )
+        return _by_address(found, no_point)
     if no_point or no_address:
         return _Row(note=no_point or no_address)
     if has_address and not has_points:
         return _Row(note=_("empty address"))
     return _Row(note=_("no coordinates and no address"))
+
+
+def _why_no_address(found, text: str) -> str:
+    """Why the row's address gives no answer ("" when it does, or when it has none)."""
+    if text and found is None:
+        return _("address not found")
+    return found if isinstance(found, str) else ""
+
+
+def _why_no_point(point, *, has_points: bool, has_address: bool) -> str:
+    """Why the row's coordinates give no point ("" when they do, or when it has none)."""
+    if point == "" or (point is None and has_points and not has_address):
+        return _("lon/lat are not coordinates in degrees")
+    return point if isinstance(point, str) else ""
+
+
+def _by_address(found: _Found, no_point: str) -> _Row:
+    if found.certain:
+        row = _Row(BY_ADDRESS, (found.lon, found.lat), found.xiaoqu, found.building, matched=True)
+        if no_point:
+            row.note = _("%(why)s: matched by the address") % {"why": no_point}
+        return row
+    return _Row(
+        BY_ADDRESS,
+        None if found.lon is None else (found.lon, found.lat),
+        candidate=_place(found),
+        note=_("uncertain: check it"),
+        grid_blank=True,
+    )
 
 
 def _by_point(point: tuple[float, float], found: _Found | None, no_address: str) -> _Row:
