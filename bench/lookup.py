@@ -117,7 +117,8 @@ def point_breakdown(cur, points: list, handler) -> dict[str, list[float]]:
     the JsonResponse, and the whole view through Django's WSGI handler and middleware."""
     from django.db import transaction
 
-    from layers import lookup_views
+    from geo.http import json_response
+    from layers.lookup import views as lookup_views
     from layers.selectors.lookup import grid_card_for_point
 
     t: dict[str, list[float]] = {k: [] for k in ("raw", "selector", "atomic", "json", "view")}
@@ -133,7 +134,7 @@ def point_breakdown(cur, points: list, handler) -> dict[str, list[float]]:
         t2 = time.perf_counter()
         params = {"lon": f"{p.lon:.7f}", "lat": f"{p.lat:.7f}", "crs": p.crs}
         query = lookup_views.PointQuery.parse(params)
-        lookup_views._json({"query": asdict(query), "card": lookup_views._card_json(card)})
+        json_response({"query": asdict(query), "card": lookup_views._cardjson_response(card)})
         t3 = time.perf_counter()
         view_s, status, body = harness.wsgi_request(handler, p.path)
         if status != 200:

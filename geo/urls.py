@@ -3,24 +3,23 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
 from geo import views
-from layers import admin_views
 from tiles import pages
 
 urlpatterns = [
     path("", pages.map_page, name="map"),
     path("healthz", views.healthz, name="healthz"),
     path("i18n/", include("django.conf.urls.i18n")),  # set_language: 中文 / English
-    # The offline base layer of the admin's map widgets (staff only).
-    path("admin-context/outlines.geojson", admin_views.outlines, name="admin_outlines"),
     path("admin/", admin.site.urls),
     # Sign-in for planners, who need not be staff (the admin's login admits staff only).
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
-    path("", include("layers.editor_urls")),
-    path("", include("layers.urls")),
-    path("", include("layers.analysis_urls")),
-    path("", include("layers.heatmap_urls")),
-    path("", include("layers.check_urls")),
+    # One URLconf per capability package of layers/ (docs/architecture.md).
+    path("", include("layers.map.urls")),
+    path("", include("layers.lookup.urls")),
+    path("", include("layers.editing.urls")),
+    path("", include("layers.checks.urls")),
+    path("", include("layers.analysis.urls")),
+    path("", include("layers.io.urls")),
     path("", include("tiles.urls")),
     path("ogc", include("layers.ogc.urls")),  # OGC API Features, for QGIS, ArcGIS and GDAL
 ]

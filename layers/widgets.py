@@ -3,7 +3,7 @@
 GeoDjango's OpenLayersWidget/OSMWidget load OpenLayers from a CDN and draw base tiles from
 OpenStreetMap or NASA. This widget loads the OpenLayers that scripts/vendor_js.sh copied into
 static files, and draws, instead of tiles, the street, community and grid outlines around the
-feature, fetched from a staff-only JSON view (layers.admin_views.outlines).
+feature, fetched from a staff-only JSON view (layers.map.admin_outlines.outlines).
 """
 
 from django.contrib.gis.forms.widgets import OSMWidget

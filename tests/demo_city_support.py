@@ -6,10 +6,10 @@ import contextlib
 from django.db import connection
 from pyproj import Transformer
 
+from fixtures.demo_city import city_load, city_plan
+from fixtures.demo_city.defects import defects_apply
+from fixtures.demo_city.load import HISTORY_TABLES, LAYER_TABLES
 from geo.srid import STORAGE_SRID, metric_srid
-from layers.services.demo_city import city_load, city_plan
-from layers.services.demo_city.defects import defects_apply
-from layers.services.demo_city.load import HISTORY_TABLES, LAYER_TABLES
 
 DERIVED_TABLES = ["tiles_cache"]  # emptied with the layers (TRUNCATE fires no purge trigger)
 

@@ -6,10 +6,10 @@ from pathlib import Path
 import pytest
 from django.db import connection
 
+from fixtures.demo_city.sample import SAMPLE_PATH, plan_read
 from geo.errors import BadRequest
 from layers.models import CompoundAlias, Xiaoqu
 from layers.selectors.address_search import AddressResult, address_candidates
-from layers.services.demo_city.sample import SAMPLE_PATH, plan_read
 from tests.demo_city_support import city_loaded
 
 CORPUS = Path(__file__).resolve().parent / "corpus" / "address_variants.tsv"

@@ -16,8 +16,8 @@ from django.test import Client
 from django.urls import Resolver404, get_resolver, resolve
 from django.urls.resolvers import URLResolver
 
+from fixtures.demo_city.load import HISTORY_TABLES, LAYER_TABLES
 from layers.models import Building, Community, Grid, Parcel, PlannerStreet, Street
-from layers.services.demo_city.load import HISTORY_TABLES, LAYER_TABLES
 from tests.corpus.bad_input import NUL, Case, admin_cases, hand_cases
 
 WRITTEN_TABLES = [

@@ -9,10 +9,10 @@ import shapely
 from django.core.management import CommandError, call_command
 from django.db import IntegrityError, connection
 
+from fixtures.demo_city import city_load
+from fixtures.demo_city.divisions import DIVISIONS_CSV
 from layers.models import Building, Community, District, Grid, MicroGrid, Pairing, Parcel, Xiaoqu
 from layers.rules import boundary_violations
-from layers.services.demo_city import city_load
-from layers.services.demo_city.divisions import DIVISIONS_CSV
 from tests.demo_city_support import city_loaded, city_truncate, plan_make
 
 STRUCTURAL = ("outside_parent", "overlap", "gap", "split_building", "code_parent")
@@ -268,7 +268,7 @@ def test_failed_load_leaves_the_database_as_it_was():
 
 @pytest.mark.django_db(transaction=True)
 def test_committed_sample_loads_and_keeps_the_rules():
-    from layers.services.demo_city.sample import SAMPLE_PATH, plan_read
+    from fixtures.demo_city.sample import SAMPLE_PATH, plan_read
 
     plan, _ = plan_read(SAMPLE_PATH)
     try:

@@ -18,9 +18,9 @@ import pytest
 from django.db import connection
 from pypinyin import Style, lazy_pinyin
 
+from fixtures.demo_city.sample import SAMPLE_PATH, plan_read
 from layers.models import Address, Building, CompoundAlias, Xiaoqu
 from layers.selectors.address_search import address_candidates
-from layers.services.demo_city.sample import SAMPLE_PATH, plan_read
 from tests.demo_city_support import city_loaded
 from tests.test_address_search import EXTRA_ALIASES
 

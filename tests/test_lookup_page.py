@@ -126,8 +126,8 @@ def test_lookup_page_says_when_it_is_not_sure(
     the answer goes. On a phone (390×844) and a desktop (1400×900)."""
     from playwright.sync_api import sync_playwright
 
+    from fixtures.demo_city.sample import SAMPLE_PATH, plan_read
     from layers.selectors.address_search import address_candidates
-    from layers.services.demo_city.sample import SAMPLE_PATH, plan_read
 
     plan, _srid = plan_read(SAMPLE_PATH)
     with city_loaded(django_db_blocker, plan):

@@ -10,6 +10,7 @@ import pytest
 from django.contrib.gis.geos import LineString, MultiLineString, Point, Polygon
 from pyproj import Transformer
 
+from fixtures.demo_city.sample import plan_dump, plan_read
 from geo.errors import BadRequest
 from geo.srid import STORAGE_SRID, metric_srid
 from layers.analysis.network import (
@@ -20,7 +21,6 @@ from layers.analysis.network import (
     walking_distances,
 )
 from layers.models import Building, Road, ServiceStation
-from layers.services.demo_city.sample import plan_dump, plan_read
 from tests.demo_city_support import city_loaded, plan_make
 from tests.factories import ORIGIN, community_make, district_make, street_make
 

@@ -21,8 +21,8 @@ from geo.params import BIGINT_MAX, INT4_MAX, date_parse, int_parse
 from geo.ratelimits import ogc_page_is_large, rate_limited
 from layers.catalogue import LAYERS
 from layers.io.columns import LayerColumns
-from layers.lookup_views import CONTACTS_PERMISSION
 from layers.ogc.openapi import openapi_document
+from layers.permissions import WORKER_PERMISSION
 from layers.selectors.layer_rows import BBox, layer_extent, layer_names, layer_page, layer_spec
 
 CRS84 = "http://www.opengis.net/def/crs/OGC/1.3/CRS84"
@@ -39,7 +39,7 @@ ITEMS_PARAMS = {"limit", "offset", "bbox", "bbox-crs", "f"}
 
 
 def _personal(request) -> bool:
-    return request.user.has_perm(CONTACTS_PERMISSION)
+    return request.user.has_perm(WORKER_PERMISSION)
 
 
 def _url(request, name: str, *args) -> str:

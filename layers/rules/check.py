@@ -50,6 +50,16 @@ RULES = (
     "code_parent",
     "derivation",
 )
+# The rules' names as the check report and the editor show them.
+RULE_LABELS = {
+    "outside_parent": gettext_lazy("Outside its parent"),
+    "overlap": gettext_lazy("Overlap between siblings"),
+    "gap": gettext_lazy("Gap in the parent"),
+    "split_building": gettext_lazy("Split building"),
+    "load_band": gettext_lazy("Households out of band"),
+    "code_parent": gettext_lazy("Code not under its parent"),
+    "derivation": gettext_lazy("Polygon differs from its parcels"),
+}
 # Messages in the request's language (gettext at format time); {level} is a level's name.
 MESSAGES = {
     "outside_parent": gettext_lazy("{level} {0} reaches {area:.0f} m² outside its parent {1}"),

@@ -9,12 +9,12 @@ from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 from pyproj import Transformer
 
+from fixtures.demo_city import SCALES, city_load, city_plan
+from fixtures.demo_city.defects import defects_apply
+from fixtures.demo_city.load import CityNotEmpty, city_is_empty
+from fixtures.demo_city.sample import plan_dump, plan_read
 from geo.domain import map_home
 from geo.srid import STORAGE_SRID, metric_srid
-from layers.services.demo_city import SCALES, city_load, city_plan
-from layers.services.demo_city.defects import defects_apply
-from layers.services.demo_city.load import CityNotEmpty, city_is_empty
-from layers.services.demo_city.sample import plan_dump, plan_read
 
 
 class Command(BaseCommand):

@@ -1,6 +1,6 @@
 /* The page the editor runs in: the map element's data (the API, the CSRF token, the city's date,
  * the user, the household band), the words in the page's language (edit-strings, from
- * layers/editor_views.py), the one state object and the status line. */
+ * layers/editing/page.py), the one state object and the status line. */
 import { apiFor } from "./api.js";
 import { bandLimits } from "./band.js";
 import { createState } from "./state.js";

@@ -6,7 +6,7 @@ from django.views.decorators.http import require_GET
 
 from geo.errors import Forbidden
 from geo.ratelimits import rate_limited
-from layers.lookup_views import CONTACTS_PERMISSION
+from layers.permissions import WORKER_PERMISSION
 from layers.selectors.layer_rows import Scope, layer_is_personal, layer_spec
 from layers.services.layer_export import (
     ExportRequest,
@@ -19,12 +19,12 @@ from layers.services.layer_export import (
 @rate_limited("files")
 @require_GET
 def export_layer(request, layer: str, fmt: str):
-    personal = request.user.has_perm(CONTACTS_PERMISSION)
+    personal = request.user.has_perm(WORKER_PERMISSION)
     spec = layer_spec(layer=layer, personal=True)
     if layer_is_personal(spec=spec) and not personal:
         # A download link is followed by a person: say what to do rather than pretend a 404.
         raise Forbidden(
-            f"{layer} holds personal data: sign in as a user with the {CONTACTS_PERMISSION} "
+            f"{layer} holds personal data: sign in as a user with the {WORKER_PERMISSION} "
             "permission",
             layer=layer,
         )

@@ -25,10 +25,10 @@ from layers.jobs import (
     batch_lookup_submit,
     job_as_json,
 )
+from layers.permissions import WORKER_PERMISSION
 from layers.selectors.address_search import address_candidates
 from layers.selectors.lookup import GridCard, grid_card_as_of, grid_card_for_point
 
-CONTACTS_PERMISSION = "layers.view_worker"  # who may see workers' names and phone numbers
 CANDIDATES_SHOWN = 5
 
 
@@ -88,7 +88,7 @@ def _dated(body: dict, card: GridCard | None) -> dict:
 
 
 def _contacts_visible(request) -> bool:
-    return request.user.is_authenticated and request.user.has_perm(CONTACTS_PERMISSION)
+    return request.user.is_authenticated and request.user.has_perm(WORKER_PERMISSION)
 
 
 @transaction.non_atomic_requests  # one read-only statement (two for an address): no BEGIN/COMMIT

@@ -1,6 +1,6 @@
 """The planners' layout editor: the page /edit/ and the data it draws for one community (its
 outline, parcels and the edges they share; buildings and compounds come from the vector tiles).
-Editing goes through the editing API (edit_views, cut_views, propose_views)."""
+Editing goes through the editing API (layout_api, cut_api, propose_api)."""
 
 from django.contrib.auth.decorators import login_required
 from django.http import HttpResponse
@@ -11,8 +11,8 @@ from django.views.decorators.http import require_GET
 
 from geo.domain import grid_band
 from geo.errors import Forbidden
-from layers.check_views import RULE_LABELS
 from layers.models import Street
+from layers.rules import RULE_LABELS
 from layers.selectors.editor_data import editor_community_json
 
 

@@ -1,6 +1,7 @@
 """The editor's compute-only endpoints (JSON): proposed layouts, "rebalance these two neighbours"
 and "assign the unassigned". They answer proposals and parcel moves; nothing is saved — the
-editor shows them as a diff and a commit (layers.edit_views.commit) applies what the planner keeps.
+editor shows them as a diff and a commit (layers.editing.layout_api.commit) applies what the
+planner keeps.
 
 All need a user who may edit the community's layout (403 otherwise: layers.permissions), answer
 404 for an unknown community and 400 with what is wrong for a bad body (unknown grid, grids that

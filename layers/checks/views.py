@@ -12,6 +12,7 @@ from django.views.decorators.http import require_GET
 
 from geo.ratelimits import rate_limited
 from layers.models import Street
+from layers.rules import RULE_LABELS
 from layers.selectors.violations import (
     CheckScope,
     violation_map_hash,
@@ -20,15 +21,6 @@ from layers.selectors.violations import (
     violations_feature_collection,
 )
 
-RULE_LABELS = {
-    "outside_parent": _("Outside its parent"),
-    "overlap": _("Overlap between siblings"),
-    "gap": _("Gap in the parent"),
-    "split_building": _("Split building"),
-    "load_band": _("Households out of band"),
-    "code_parent": _("Code not under its parent"),
-    "derivation": _("Polygon differs from its parcels"),
-}
 LEVEL_LABELS = {
     "street": _("Street"),
     "community": _("Community"),

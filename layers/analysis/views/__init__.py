@@ -1,0 +1,1 @@
+"""The analyses on the web: the JSON reports, downloads, heatmaps and the dashboard pages."""

@@ -1,0 +1,1 @@
+"""The boundary check report for staff (/check/), over the rules of layers.rules."""

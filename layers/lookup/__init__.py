@@ -1,0 +1,1 @@
+"""The field workers' lookup: the phone page, the lookup API and its background jobs."""
