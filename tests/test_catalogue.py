@@ -72,3 +72,28 @@ def test_old_xiaoqu_urls_redirect_permanently(client, tiny_city):
     doc = client.get("/tiles/xiaoqu.json", follow=True).json()
     assert [v["id"] for v in doc["vector_layers"]] == ["compounds"]
     assert client.post("/tiles/xiaoqu.json").status_code == 405
+
+
+@pytest.mark.django_db
+def test_the_map_pages_download_list_is_the_catalogues_file_layers(client):
+    """Every file layer of the catalogue, in its order; workers only for who may read them."""
+    import re
+
+    from django.contrib.auth import get_user_model
+    from django.contrib.auth.models import Permission
+
+    def offered(response) -> list[str]:
+        select = re.search(
+            r'<select id="download-layer".*?</select>', response.content.decode(), re.S
+        ).group(0)
+        return re.findall(r'<option value="([^"]+)"', select)
+
+    files = [k for k, layer in LAYERS.items() if layer.columns is not None]
+    personal = [k for k in files if LAYERS[k].personal]
+    assert personal == ["workers"] and "grids" in files
+    anonymous = offered(client.get("/"))
+    assert anonymous == [k for k in files if k not in personal]
+    reader = get_user_model().objects.create_user("reader")
+    reader.user_permissions.add(Permission.objects.get(codename="view_worker"))
+    client.force_login(reader)
+    assert offered(client.get("/")) == files

@@ -140,3 +140,12 @@ def test_database_pattern_agrees_with_the_validator(level):
             except ValidationError:
                 py_ok = False
             assert db_ok == py_ok == (value == good), repr(value)
+
+
+def test_grids_and_micro_grids_add_a_serial_of_the_same_length():
+    """The editor makes new grid and micro-grid codes with one serial width (data-code-serial,
+    layers/editing/page.py): both levels must add the same number of digits to their parent."""
+    from geo.codes import LEVELS
+
+    grid_serial = LEVELS["grid"].digits - LEVELS["community"].digits
+    assert grid_serial == LEVELS["microgrid"].digits - LEVELS["grid"].digits == 3

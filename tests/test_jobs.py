@@ -274,7 +274,9 @@ def test_the_lookup_page_uploads_polls_and_offers_the_result(
                 page.on("console", lambda m: m.type == "error" and problems.append(m.text))
                 page.on("pageerror", lambda e: problems.append(str(e)))
                 sign_in(page, live_server.url + "/accounts/login/?next=/lookup/", "desk-clerk", PW)
-                page.wait_for_selector("#batch", timeout=TIMEOUT_MS)
+                # The script, not the browser, must handle the submit: wait until it is attached
+                # (on a busy machine the deferred script can run after the form is shown).
+                page.wait_for_selector("#batch[data-ready='1']", timeout=TIMEOUT_MS)
                 assert "批量查询" in page.locator("#batch-title").inner_text()
                 page.set_input_files(
                     "#batch-file",

@@ -11,9 +11,12 @@ from django.views.decorators.http import require_safe
 
 from geo.domain import grid_band
 from layers.catalogue import LAYERS, PICK_ORDER
+from layers.permissions import may_read_workers
 from layers.selectors.summary import city_summary
 
 from .tilejson import city_bounds
+
+DOWNLOAD_DEFAULT = "grids"  # what the Download panel offers first
 
 # The panel's figures, in reading order: (CitySummary field, label).
 FIGURES = (
@@ -71,6 +74,17 @@ def _strings() -> dict:
     }
 
 
+def _download_layers(user) -> list[dict]:
+    """The Download panel's layers: every file layer of the catalogue, in its order; a layer of
+    personal data only for users who may read it (the export refuses the others anyway)."""
+    workers = may_read_workers(user)
+    return [
+        {"key": key, "title": layer.title_en, "selected": key == DOWNLOAD_DEFAULT}
+        for key, layer in LAYERS.items()
+        if layer.columns is not None and (workers or not layer.personal)
+    ]
+
+
 @require_safe  # a page: a writing method is refused (tests/test_permissions.py)
 def map_page(request):
     """The city map. The page itself reads the headline figures (one query) and the city's
@@ -93,6 +107,7 @@ def map_page(request):
             "city_name": settings.GRIDATLAS_CITY_NAME,
             "bounds_json": json.dumps(city_bounds()),
             "pick_order_json": json.dumps(PICK_ORDER),
+            "download_layers": _download_layers(request.user),
             "grid_min": grid_band().min,
             "grid_max": grid_band().max,
             "strings": _strings(),

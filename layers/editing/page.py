@@ -9,6 +9,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
+from geo.codes import LEVELS
 from geo.domain import grid_band
 from geo.errors import Forbidden
 from layers.models import Street
@@ -117,6 +118,10 @@ def edit_page(request):
             "community": request.GET.get("community", ""),
             "today": timezone.localdate(),
             "band": grid_band(),
+            # The digits a grid adds to its community's code (a micro-grid to its grid's: the
+            # same, tests/test_codes.py) and a street code's, for the editor's new codes.
+            "code_serial": LEVELS["grid"].digits - LEVELS["community"].digits,
+            "code_street": LEVELS["street"].digits,
         },
     )
 

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 
 import {
-  codeAfter, firstCode, isGridCode, nextGridCode, serialOf, streetOf,
+  codeAfter, codeFormatFrom, firstCode, isGridCode, nextGridCode, serialOf, streetOf,
 } from "../../layers/static/layers/edit/codes.js";
 import { COMMUNITY, G1, G2, M1 } from "./community.mjs";
 
@@ -33,4 +33,18 @@ test("grid codes are the community's plus three digits; micro-grids three more",
   assert.equal(isGridCode(G1, COMMUNITY), true);
   assert.equal(isGridCode(M1, COMMUNITY), false);
   assert.equal(streetOf(COMMUNITY), "420102001");
+});
+
+test("the code formats come from the page, and a page without them is refused", () => {
+  assert.deepEqual(codeFormatFrom({ codeSerial: "3", codeStreet: "9" }), { serial: 3, street: 9 });
+  assert.throws(() => codeFormatFrom({ codeSerial: "", codeStreet: "9" }), /data-code-serial/);
+  assert.throws(() => codeFormatFrom({ codeSerial: "3" }), /data-code-street/);
+  assert.throws(() => codeFormatFrom({ codeSerial: "three", codeStreet: "9" }), /data-code/);
+  codeFormatFrom({ codeSerial: "4", codeStreet: "9" });
+  try {
+    assert.equal(firstCode("420102001001"), "4201020010010001");
+    assert.equal(streetOf("420102001001"), "420102001");
+  } finally {
+    codeFormatFrom({ codeSerial: "3", codeStreet: "9" });
+  }
 });

@@ -82,4 +82,6 @@
 
   const pending = sessionStorage.getItem(KEY);
   if (pending) poll(pending);
+  // The form is live (submit is handled here, not by the browser): tests wait for this.
+  section.dataset.ready = "1";
 })();

@@ -2,10 +2,23 @@
  * a serial (geo/codes.py); codes are never reused, so a new one starts from the server's `next_…`
  * (which counts retired codes too) and only steps past the codes this page already holds. */
 
-// geo/codes.py LEVELS: a grid is its community's code + 3 digits, a micro-grid its grid's + 3,
-// a street code has 9 digits. Restated until the page data carries the code formats.
-const SERIAL_DIGITS = 3;
-const STREET_DIGITS = 9;
+// geo/codes.py LEVELS, from the page's data (data-code-serial: the digits a grid adds to its
+// community's code and a micro-grid to its grid's; data-code-street: a street code's digits).
+let SERIAL_DIGITS = null;
+let STREET_DIGITS = null;
+
+// Set once from the map element's data attributes; a page without them is a template bug.
+export function codeFormatFrom(dataset) {
+  const digits = (v) => (/^[1-9][0-9]?$/.test(v || "") ? Number(v) : null);
+  const serial = digits(dataset.codeSerial);
+  const street = digits(dataset.codeStreet);
+  if (serial === null || street === null) {
+    throw new Error(`the editor needs data-code-serial and data-code-street, got ${dataset.codeSerial} and ${dataset.codeStreet}`);
+  }
+  SERIAL_DIGITS = serial;
+  STREET_DIGITS = street;
+  return { serial, street };
+}
 
 export const isGridCode = (code, communityCode) => code.length === communityCode.length + SERIAL_DIGITS;
 
