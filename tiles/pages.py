@@ -12,9 +12,7 @@ from django.views.decorators.http import require_safe
 from geo.domain import grid_band
 from layers.catalogue import LAYERS, PICK_ORDER
 from layers.permissions import may_read_workers
-from layers.selectors.summary import city_summary
-
-from .tilejson import city_bounds
+from layers.selectors.summary import city_bounds, city_summary
 
 DOWNLOAD_DEFAULT = "grids"  # what the Download panel offers first
 

@@ -7,6 +7,7 @@ from django.db import connection
 
 from geo.domain import map_home
 from layers.catalogue import COLOR, TILE_LAYERS, TILE_TABLES, StyleLayer
+from layers.selectors.summary import city_bounds
 
 from .registry import COMPOSITE, LAYERS, MAX_ZOOM, TileLayer, layers_for
 
@@ -25,18 +26,6 @@ def data_version() -> str:
         cur.execute(parts)
         rows = cur.fetchall()
     return hashlib.sha1(repr(rows).encode(), usedforsecurity=False).hexdigest()[:12]
-
-
-def city_bounds() -> list[float]:
-    with connection.cursor() as cur:
-        cur.execute(
-            "SELECT ST_XMin(e), ST_YMin(e), ST_XMax(e), ST_YMax(e)"
-            " FROM (SELECT ST_Extent(geom) AS e FROM layers_street) s"
-        )
-        row = cur.fetchone()
-    if row is None or row[0] is None:
-        return [-180.0, -85.0511, 180.0, 85.0511]
-    return [round(v, 6) for v in row]
 
 
 def tilejson(*, key: str, base_url: str) -> dict:
