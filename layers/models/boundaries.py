@@ -91,6 +91,11 @@ class Division(ValidatedModel):
 
     code = models.CharField(max_length=18, unique=True)
     name = models.CharField(max_length=100)
+    # The code the source system gave the feature (e.g. a district system's "SQ-3-2"), kept so an
+    # export can go back to that system; blank when the file carried official codes.
+    source_code = models.CharField(
+        max_length=64, blank=True, default="", db_default="", db_index=True
+    )
     geom = polygon_field()
     geom_3857 = mercator_copy(models.MultiPolygonField)
 
@@ -146,6 +151,9 @@ class Community(Division):
     street = models.ForeignKey(Street, on_delete=models.PROTECT, related_name="communities")
     # 城乡分类代码 from the statistics list (111 = city centre … 220 = village).
     urban_rural_code = models.CharField(max_length=3, blank=True)
+    # Households as the source file gave them, for a layout loaded without buildings; the rules
+    # use it only where no building is loaded (docs/design.md, "rules for the levels that exist").
+    households_reported = models.PositiveIntegerField(null=True, blank=True)
 
     class Meta(Division.Meta):
         verbose_name = "community (社区)"
@@ -178,6 +186,8 @@ class DerivedUnit(Division):
         default=0, editable=False, help_text="Sum of the buildings inside (derived)."
     )
     building_count = models.PositiveIntegerField(default=0, editable=False)
+    # As on Community: the source file's count, used only while no building is loaded.
+    households_reported = models.PositiveIntegerField(null=True, blank=True)
 
     class Meta(Division.Meta):
         abstract = True

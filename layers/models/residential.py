@@ -75,6 +75,9 @@ class Building(ValidatedModel):
         "code (16 digits)", max_length=16, unique=True, validators=[CodeValidator("building")]
     )
     name = models.CharField(max_length=100, help_text="As residents say it, e.g. 3栋")
+    source_code = models.CharField(
+        max_length=64, blank=True, default="", db_default="", db_index=True
+    )
     community = models.ForeignKey(Community, on_delete=models.PROTECT, related_name="buildings")
     xiaoqu = models.ForeignKey(
         Xiaoqu, on_delete=models.SET_NULL, null=True, blank=True, related_name="buildings"

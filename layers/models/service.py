@@ -25,6 +25,9 @@ class ServiceStation(ValidatedModel):
         Xiaoqu, on_delete=models.SET_NULL, null=True, blank=True, related_name="stations"
     )
     address = models.CharField(max_length=200, blank=True)
+    source_code = models.CharField(
+        max_length=64, blank=True, default="", db_default="", db_index=True
+    )
     opening_hours = models.CharField(max_length=100, blank=True)
     geom = point_field()
     geom_3857 = mercator_copy(models.PointField)
