@@ -78,6 +78,12 @@ INSTALLED_APPS = [
     "procrastinate.contrib.django",  # the job queue (layers/jobs.py)
     "geo",
     "layers",
+    # Capabilities that carry their own templates and static files (layers/<capability>/).
+    "layers.lookup",
+    "layers.editing",
+    "layers.io",
+    "layers.analysis",
+    "layers.checks",
     "tiles",
 ]
 

@@ -18,7 +18,7 @@ from layers.selectors.editor_data import editor_community_json
 
 
 def _page_strings() -> dict[str, str]:
-    """The words the editor (layers/static/layers/edit/) shows, translated here so the page
+    """The words the editor (layers/editing/static/layers/edit/) shows, translated here so the page
     needs no JavaScript catalogue."""
     return {
         "choose": _("Choose a community to edit"),

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 
-import { band, bandLimits, load } from "../../layers/static/layers/edit/band.js";
+import { band, bandLimits, load } from "../../layers/editing/static/layers/edit/band.js";
 
 const LIMITS = { min: 300, max: 500 };
 

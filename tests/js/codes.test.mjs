@@ -3,7 +3,7 @@ import { test } from "node:test";
 
 import {
   codeAfter, codeFormatFrom, firstCode, isGridCode, nextGridCode, serialOf, streetOf,
-} from "../../layers/static/layers/edit/codes.js";
+} from "../../layers/editing/static/layers/edit/codes.js";
 import { COMMUNITY, G1, G2, M1 } from "./community.mjs";
 
 test("the next grid code is the server's, past retired codes the page does not know", () => {

@@ -4,8 +4,8 @@
 //   4 5 6     grid …002: parcels 2, 5 (micro-grid …002001) and 3, 6 (micro-grid …002002)
 //
 // Parcels share an edge with the parcel beside and below them; households 10, 20, … 60.
-import { codeFormatFrom } from "../../layers/static/layers/edit/codes.js";
-import { createState, indexData } from "../../layers/static/layers/edit/state.js";
+import { codeFormatFrom } from "../../layers/editing/static/layers/edit/codes.js";
+import { createState, indexData } from "../../layers/editing/static/layers/edit/state.js";
 
 // The code formats as layers/editing/page.py gives them to the page (geo/codes.py LEVELS).
 codeFormatFrom({ codeSerial: "3", codeStreet: "9" });

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 
-import { pieces, splitHalf } from "../../layers/static/layers/edit/contiguity.js";
+import { pieces, splitHalf } from "../../layers/editing/static/layers/edit/contiguity.js";
 import { loaded } from "./community.mjs";
 
 const S = loaded();

@@ -4,7 +4,7 @@ import { test } from "node:test";
 import {
   applyChanges, change, commit, discardChanges, draftMoves, pushAction, redo, replay,
   restoreDraft, snapshot, undo,
-} from "../../layers/static/layers/edit/draft.js";
+} from "../../layers/editing/static/layers/edit/draft.js";
 import { COMMUNITY, G1, G2, loaded, M1, M2, totals, where } from "./community.mjs";
 
 test("an edit is one undo step and clears the redo stack", () => {

@@ -1,8 +1,8 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 
-import { commit } from "../../layers/static/layers/edit/draft.js";
-import { gridChanges, groupCodes, microChanges } from "../../layers/static/layers/edit/groups.js";
+import { commit } from "../../layers/editing/static/layers/edit/draft.js";
+import { gridChanges, groupCodes, microChanges } from "../../layers/editing/static/layers/edit/groups.js";
 import { COMMUNITY, G1, G2, loaded, M1, M2, where } from "./community.mjs";
 
 const group = (S, ...parcels) => ({

@@ -1,8 +1,8 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 
-import { assignChanges, commit, undo } from "../../layers/static/layers/edit/draft.js";
-import { microFor } from "../../layers/static/layers/edit/microgrids.js";
+import { assignChanges, commit, undo } from "../../layers/editing/static/layers/edit/draft.js";
+import { microFor } from "../../layers/editing/static/layers/edit/microgrids.js";
 import { G1, G2, loaded, M1, M2, totals, where } from "./community.mjs";
 
 // A parcel 0 with neighbours 1…n, each in `grid` with the given micro-grid.

@@ -1,9 +1,9 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 
-import { requestInit } from "../../layers/static/layers/edit/api.js";
-import { bboxOf, parcelsIn } from "../../layers/static/layers/edit/bbox.js";
-import { escapeHtml, shortName } from "../../layers/static/layers/edit/html.js";
+import { requestInit } from "../../layers/editing/static/layers/edit/api.js";
+import { bboxOf, parcelsIn } from "../../layers/editing/static/layers/edit/bbox.js";
+import { escapeHtml, shortName } from "../../layers/editing/static/layers/edit/html.js";
 import { loaded } from "./community.mjs";
 
 test("writes carry the CSRF token, reads do not; a body goes as JSON", () => {

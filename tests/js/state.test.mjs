@@ -1,9 +1,9 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 
-import { PALETTE, colourOf } from "../../layers/static/layers/edit/colours.js";
-import { change, commit, undo } from "../../layers/static/layers/edit/draft.js";
-import { draftAssignment, gridEntry, newGridsInUse } from "../../layers/static/layers/edit/state.js";
+import { PALETTE, colourOf } from "../../layers/editing/static/layers/edit/colours.js";
+import { change, commit, undo } from "../../layers/editing/static/layers/edit/draft.js";
+import { draftAssignment, gridEntry, newGridsInUse } from "../../layers/editing/static/layers/edit/state.js";
 import { COMMUNITY, G1, G2, loaded, M1, totals } from "./community.mjs";
 
 test("loading indexes the shared-edge graph both ways and counts each grid", () => {
