@@ -1,5 +1,6 @@
 """The boundary check report for staff: /check/ (counts by rule, the violations, a link to each
-on the map) and /check/violations.geojson. Views parse, call one selector, render."""
+on the map, then the notices apart) and /check/violations.geojson (violations only). Views parse,
+call one selector, render."""
 
 import json
 
@@ -12,9 +13,10 @@ from django.views.decorators.http import require_GET
 
 from geo.ratelimits import rate_limited
 from layers.models import Street
-from layers.rules import RULE_LABELS
+from layers.rules import NOTICE_LABELS, RULE_LABELS
 from layers.selectors.violations import (
     CheckScope,
+    severity_split,
     violation_map_hash,
     violations_by_rule,
     violations_checked,
@@ -45,20 +47,10 @@ def _scope(request) -> CheckScope:
 def check_page(request):
     """GET /check/[?street=CODE]: the whole-city check, or the violations naming that street."""
     scope = _scope(request)
-    violations = violations_checked(scope=scope)
+    violations, notices = severity_split(violations_checked(scope=scope))
     counts = violations_by_rule(violations, rules=scope.rules)
-    rows = [
-        {
-            "rule": RULE_LABELS.get(v.rule, v.rule),
-            "rule_key": v.rule,
-            "level": LEVEL_LABELS.get(v.level, v.level),
-            "codes": v.codes,
-            "message": v.message,
-            "area_m2": v.area_m2,
-            "map_hash": violation_map_hash(v),
-        }
-        for v in violations[: _max_rows()]
-    ]
+    rows = [_row(v, RULE_LABELS.get(v.rule, v.rule)) for v in violations[: _max_rows()]]
+    notice_rows = [_row(v, NOTICE_LABELS.get(v.kind, v.kind)) for v in notices[: _max_rows()]]
     context = {
         "cards": [
             {"key": rule, "label": RULE_LABELS.get(rule, rule), "count": n}
@@ -67,19 +59,36 @@ def check_page(request):
         "total": len(violations),
         "shown": len(rows),
         "rows": rows,
+        "notices_total": len(notices),
+        "notices_shown": len(notice_rows),
+        "notice_rows": notice_rows,
         "streets": Street.objects.order_by("code").values("code", "name"),
         "street": scope.street_code or "",
     }
     return render(request, "layers/check.html", context)
 
 
+def _row(v, label) -> dict:
+    return {
+        "rule": label,
+        "rule_key": v.rule,
+        "level": LEVEL_LABELS.get(v.level, v.level),
+        "codes": v.codes,
+        "message": v.message,
+        "area_m2": v.area_m2,
+        "map_hash": violation_map_hash(v),
+    }
+
+
 @rate_limited("files")
 @staff_member_required
 @require_GET
 def check_geojson(request):
-    """GET /check/violations.geojson[?street=CODE]: the same violations as a download."""
+    """GET /check/violations.geojson[?street=CODE]: the same violations as a download (the
+    notices are not violations: they stay on the page)."""
     scope = _scope(request)
-    collection = violations_feature_collection(violations_checked(scope=scope))
+    violations, _notices = severity_split(violations_checked(scope=scope))
+    collection = violations_feature_collection(violations)
     name = f"violations-{scope.street_code}" if scope.street_code else "violations"
     response = HttpResponse(
         json.dumps(collection, ensure_ascii=False), content_type="application/geo+json"

@@ -1,5 +1,12 @@
 """Runs the boundary rules over the nested layers and returns every violation with the rule, the
-features and where (a geometry the map can highlight)."""
+features and where (a geometry the map can highlight).
+
+Rules apply where their level is in use (docs/design.md, "Levels in use"): a district loaded
+without micro-grids or buildings is not a city of gaps and empty grids. What the rules cannot
+judge there is a notice (severity NOTICE): a community not divided into grids, a grid whose
+households are unknown. Notices never block a publish or an import; `boundary_violations` returns
+them only when asked (`notices=True`: the check report).
+"""
 
 from dataclasses import dataclass
 from pathlib import Path
@@ -9,6 +16,7 @@ from django.contrib.gis.geos import GEOSGeometry
 from django.db import connection, transaction
 from django.utils.translation import gettext_lazy
 
+from geo.codes import LEVELS
 from geo.domain import band_of
 from geo.sql import sql_compose
 from geo.srid import metric_srid
@@ -24,6 +32,24 @@ RELATIONS = {
     "microgrid": ("layers_microgrid", "layers_grid", "grid_id"),
 }
 UNITS = {"grid": "layers_grid", "microgrid": "layers_microgrid"}
+# The levels a check can be limited to (`levels=`), each with the rules of its features.
+CHECK_LEVELS = tuple(RELATIONS)
+# Where a level is in use, for the gap rule (docs/design.md, "Levels in use"; the gap files'
+# headers). use_len: the parent code's prefix naming the area in which one child puts every
+# parent under the whole rule (micro-grids: the community, so a grid left without micro-grids in
+# a community that has them is a gap). notice_len: the area in which a parent with no child at
+# all, while others there have children, is a 'not_divided' notice (streets: the city;
+# communities and grids: the district). parcels_divide: a community with parcels is laid out.
+DISTRICT_LEN, COMMUNITY_LEN = LEVELS["district"].digits, LEVELS["community"].digits
+GAP_USE = {
+    "street": {"use_len": None, "notice_len": 0, "parcels_divide": False},
+    "community": {"use_len": None, "notice_len": DISTRICT_LEN, "parcels_divide": False},
+    "grid": {"use_len": None, "notice_len": DISTRICT_LEN, "parcels_divide": True},
+    "microgrid": {"use_len": COMMUNITY_LEN, "notice_len": None, "parcels_divide": False},
+}
+VIOLATION, NOTICE = "violation", "notice"
+# Kinds of row a rule returns that are notices, not violations (the rule SQL names them).
+NOTICE_KINDS = {"not_divided", "households_unknown"}
 # For the levels whose children are grids or micro-grids: the parcel columns naming the child and
 # the parent. Their rules take the parcel fast paths (the *_units.sql files).
 PARCEL_COLUMNS = {
@@ -60,7 +86,13 @@ RULE_LABELS = {
     "code_parent": gettext_lazy("Code not under its parent"),
     "derivation": gettext_lazy("Polygon differs from its parcels"),
 }
-# Messages in the request's language (gettext at format time); {level} is a level's name.
+# The notices' names as the check report shows them, by kind.
+NOTICE_LABELS = {
+    "not_divided": gettext_lazy("Not divided at a level in use nearby"),
+    "households_unknown": gettext_lazy("Households unknown"),
+}
+# Messages in the request's language (gettext at format time), by kind (a rule's own key, or a
+# variant the rule SQL names); {level} is a level's name.
 MESSAGES = {
     "outside_parent": gettext_lazy("{level} {0} reaches {area:.0f} m² outside its parent {1}"),
     "overlap": gettext_lazy("{level} {0} overlaps {1} by {area:.0f} m²"),
@@ -68,6 +100,18 @@ MESSAGES = {
     "split_building": gettext_lazy("building {0} is split between {level}: {rest}"),
     "load_band": gettext_lazy(
         "{level} {0} has {households} households, outside the band {lo}–{hi}"
+    ),
+    "load_band_reported": gettext_lazy(
+        "{level} {0} has {households} households as reported by its source (no buildings are "
+        "loaded in its community), outside the band {lo}–{hi}"
+    ),
+    "households_unknown": gettext_lazy(
+        "{level} {0}: households unknown (no buildings loaded in its community, none reported), "
+        "so its band is not checked: load the buildings or give households_reported"
+    ),
+    "not_divided": gettext_lazy(
+        "{0} has no {level} at all, though other parts of its area have them: its gaps are not "
+        "checked until its {level} layout is loaded"
     ),
     "code_parent": gettext_lazy("{level} code {0} does not start with its parent's code {1}"),
     "derivation": gettext_lazy(
@@ -91,6 +135,8 @@ class Violation:
     message: str
     area_m2: float | None
     geom: GEOSGeometry | None  # EPSG:4326, what the map highlights
+    severity: str = VIOLATION  # or NOTICE: reported apart, never blocking
+    kind: str = ""  # the message's kind when it is not the rule's own (NOTICE_KINDS, …)
 
     def as_dict(self) -> dict:
         return {
@@ -105,14 +151,17 @@ class Violation:
 def _run(file: str, *, level: str, params: dict, **slots) -> list[Violation]:
     with connection.cursor() as cur:
         cur.execute(sql_compose(SQL_DIR / file, **slots), params)
-        rows = cur.fetchall()
+        names = [col.name for col in cur.description]
+        rows = [dict(zip(names, row, strict=True)) for row in cur.fetchall()]
     out = []
-    for rule, codes, area, geom, *extra in rows:
+    for row in rows:
+        rule, codes, area, geom = row["rule"], row["codes"], row["area_m2"], row["geom"]
+        kind = row.get("kind", rule)
         fmt = dict(
             level=str(LEVEL_NAMES[level]),
             area=area or 0.0,
             rest=", ".join(codes[1:]),
-            households=extra[0] if extra else None,
+            households=row.get("households"),
             lo=params.get("households_min"),
             hi=params.get("households_max"),
         )
@@ -121,24 +170,35 @@ def _run(file: str, *, level: str, params: dict, **slots) -> list[Violation]:
                 rule=rule,
                 level=level,
                 codes=tuple(codes),
-                message=str(MESSAGES[rule]).format(*codes, **fmt),
+                message=str(MESSAGES[kind]).format(*codes, **fmt),
                 area_m2=area,
                 geom=GEOSGeometry(geom) if geom is not None else None,
+                severity=NOTICE if kind in NOTICE_KINDS else VIOLATION,
+                kind="" if kind == rule else kind,
             )
         )
     return out
 
 
 def _bands(level: str) -> dict:
-    return band_of(level).as_sql_params("households")
+    return {
+        **band_of(level).as_sql_params("households"),
+        "community_len": COMMUNITY_LEN,
+    }
 
 
 def boundary_violations(
-    *, rules: tuple[str, ...] = RULES, scope: str | None = None
+    *,
+    rules: tuple[str, ...] = RULES,
+    scope: str | None = None,
+    levels: tuple[str, ...] = CHECK_LEVELS,
+    notices: bool = False,
 ) -> list[Violation]:
-    """Every violation in the city, rule by rule; with `scope` (a street or community code) only
-    those of the features whose codes start with it — the rows are filtered in the SQL, so a
-    community is checked in a fraction of the city's time."""
+    """Every violation in the city, rule by rule; with `scope` (a district, street or community
+    code) only those of the features whose codes start with it — the rows are filtered in the
+    SQL, so a community is checked in a fraction of the city's time. `levels`: only the rules of
+    these levels' features (CHECK_LEVELS). With `notices`, the notices too (severity NOTICE);
+    without, violations only, which is what a gate wants."""
     scope_like = f"{scope}%" if scope else "%"
     params = {
         "scope_like": scope_like,
@@ -156,10 +216,16 @@ def boundary_violations(
                 # A scope's rows are few: starting parallel workers (~25 ms each time, for a
                 # seq scan the planner picks over the code index) costs more than they save.
                 cur.execute("SET LOCAL max_parallel_workers_per_gather = 0")
-        return _violations(rules, params, scope_like)
+        found = _violations(rules, params, scope_like, levels)
+    return found if notices else [v for v in found if v.severity == VIOLATION]
 
 
-def _violations(rules: tuple[str, ...], params: dict, scope_like: str) -> list[Violation]:
+def _violations(
+    rules: tuple[str, ...],
+    params: dict,
+    scope_like: str,
+    levels: tuple[str, ...] = CHECK_LEVELS,
+) -> list[Violation]:
     out: list[Violation] = []
 
     def run(file: str, level: str, filtered: str, **kw) -> None:
@@ -168,29 +234,43 @@ def _violations(rules: tuple[str, ...], params: dict, scope_like: str) -> list[V
         if len(scope_like) - 1 <= CODE_LENGTHS[filtered]:
             out.extend(_run(file, level=level, **kw))
 
-    for level, (child, parent, fk) in RELATIONS.items():
-        slots = {"child": child, "parent": parent, "fk": fk}
-        # Grids and micro-grids derived from parcels take fast paths that give the same
-        # violations (see the headers of the *_units.sql and *_microgrid.sql files).
-        cols = PARCEL_COLUMNS.get(level, {})
-        units = "_units" if cols else ""
-        if "outside_parent" in rules:
-            file = OUTSIDE_FILES.get(level, "outside_parent.sql")
-            extra = {"pchild": cols["pchild"]} if cols else {}
-            run(file, level, child, params=params, **slots, **extra)
-        if "overlap" in rules:
-            run(f"overlap{units}.sql", level, child, params=params, child=child, fk=fk)
-        if "gap" in rules:
-            run(f"gap{units}.sql", level, parent, params=params, **slots, **cols)
-        if "code_parent" in rules:
-            run("code_parent.sql", level, child, params={"scope_like": scope_like}, **slots)
-    for level, table in UNITS.items():
-        if "split_building" in rules:
-            run("split_building.sql", level, "layers_building", params=params, unit=table)
-        if "load_band" in rules:
-            bands = {**_bands(level), "scope_like": scope_like}
-            run("load_band.sql", level, table, params=bands, unit=table)
-        if "derivation" in rules:
-            pchild = PARCEL_COLUMNS[level]["pchild"]
-            run("derivation.sql", level, table, params=params, unit=table, pchild=pchild)
+    # Every level's relations first, then the units' own rules: the order reports list them in.
+    for level in (lv for lv in RELATIONS if lv in levels):
+        _relation_rules(run, level, rules, params, scope_like)
+    for level in (lv for lv in UNITS if lv in levels):
+        _unit_rules(run, level, rules, params, scope_like)
     return out
+
+
+def _relation_rules(run, level: str, rules: tuple[str, ...], params: dict, scope_like: str):
+    """The rules between a level's features and their parents and siblings."""
+    child, parent, fk = RELATIONS[level]
+    slots = {"child": child, "parent": parent, "fk": fk}
+    # Grids and micro-grids derived from parcels take fast paths that give the same
+    # violations (see the headers of the *_units.sql and *_microgrid.sql files).
+    cols = PARCEL_COLUMNS.get(level, {})
+    units = "_units" if cols else ""
+    if "outside_parent" in rules:
+        file = OUTSIDE_FILES.get(level, "outside_parent.sql")
+        extra = {"pchild": cols["pchild"]} if cols else {}
+        run(file, level, child, params=params, **slots, **extra)
+    if "overlap" in rules:
+        run(f"overlap{units}.sql", level, child, params=params, child=child, fk=fk)
+    if "gap" in rules:
+        gap_params = {**params, **GAP_USE[level]}
+        run(f"gap{units}.sql", level, parent, params=gap_params, **slots, **cols)
+    if "code_parent" in rules:
+        run("code_parent.sql", level, child, params={"scope_like": scope_like}, **slots)
+
+
+def _unit_rules(run, level: str, rules: tuple[str, ...], params: dict, scope_like: str):
+    """The rules of a grid or micro-grid itself: buildings, load, derivation."""
+    table = UNITS[level]
+    if "split_building" in rules:
+        run("split_building.sql", level, "layers_building", params=params, unit=table)
+    if "load_band" in rules:
+        bands = {**_bands(level), "scope_like": scope_like}
+        run("load_band.sql", level, table, params=bands, unit=table)
+    if "derivation" in rules:
+        pchild = PARCEL_COLUMNS[level]["pchild"]
+        run("derivation.sql", level, table, params=params, unit=table, pchild=pchild)

@@ -32,8 +32,10 @@ from geo.errors import BadRequest
 from geo.sql import sql_compose
 from layers.catalogue import COLUMNS, LAYERS
 from layers.io import writer
+from layers.io.code_resolve import codes_resolved
 from layers.io.columns import LayerColumns
 from layers.io.crs import crs_resolve, geometries_to_storage
+from layers.io.dissolve import features_dissolved
 from layers.io.fieldmap import columns_resolve
 from layers.io.readers import Source, source_read
 from layers.io.validate import (
@@ -78,6 +80,7 @@ def layer_import(
     field_map: dict[str, str] | None = None,
     dry_run: bool = True,
     make_valid: bool = False,
+    county: str | None = None,
     user=SYSTEM,
     source_name: str | None = None,
     progress: Progress = None,
@@ -85,10 +88,12 @@ def layer_import(
     """Validate `path` as `layer` and, unless `dry_run` or the report has errors, write it.
 
     Geometries are stored in STORAGE_SRID; `crs` overrides what the file declares ("EPSG:4547",
-    "gcj02", "bd09", …). `user`: who imports — request.user from the web, SYSTEM (every street)
-    from the command line; None or an anonymous user is refused. Raises Forbidden when the user
-    may not import this layer at all (before the file is read), BadRequest when the file cannot
-    be read; everything else is an issue in the returned report.
+    "gcj02", "bd09", …). `county`: the county (6-digit code or name) whose official codes a file
+    with a local system's codes is matched against (layers.io.code_resolve). `user`: who
+    imports — request.user from the web, SYSTEM (every street) from the command line; None or an
+    anonymous user is refused. Raises Forbidden when the user may not import this layer at all
+    (before the file is read), BadRequest when the file cannot be read; everything else is an
+    issue in the returned report.
     """
     spec = layer_spec(layer)
     scope = import_authorise(user=user, layer=layer)
@@ -101,11 +106,15 @@ def layer_import(
     if frame is None:
         return report
     frame = values_clean(frame=frame, spec=spec, model=model, report=report)
+    # Geometry first: several rows of one code are one feature (dissolved), and codes a file
+    # gives in a local system's letters are replaced by official ones, grids in reading order.
+    wkb = _geometries(src, frame, spec, crs, make_valid, report)
+    frame, wkb = features_dissolved(frame=frame, wkb=wkb, spec=spec, report=report)
+    frame = codes_resolved(frame=frame, wkb=wkb, spec=spec, report=report, county=county)
     _parents_from_codes(frame, spec)
     _model_required(frame, spec, model, report)
     codes_check(frame=frame, spec=spec, report=report)
     _layer_rules(frame, spec, report)
-    wkb = _geometries(src, frame, spec, crs, make_valid, report)
     _progress(progress, "validate", report.rows, report.rows)
     if report.errors:
         return report

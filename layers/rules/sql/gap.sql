@@ -37,8 +37,8 @@ WITH scoped AS (
     FROM scoped s
    WHERE NOT s.divided
      AND EXISTS (SELECT 1 FROM {child} c
-                  WHERE c.code ~>=~ left(s.code, %(notice_len)s)
-                    AND c.code ~<~ left(s.code, %(notice_len)s) || ':')
+                  WHERE c.code ~>=~ left(s.code, %(notice_len)s::int)
+                    AND c.code ~<~ (left(s.code, %(notice_len)s::int) || ':'))
 )
 SELECT 'gap' AS rule, 'gap' AS kind, ARRAY[code]::text[] AS codes,
        ST_Area(g::geography) AS area_m2, g AS geom

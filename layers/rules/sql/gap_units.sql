@@ -39,7 +39,7 @@ WITH scoped AS (
          s.divided OR (%(use_len)s::int IS NOT NULL
                        AND EXISTS (SELECT 1 FROM {child} c
                                     WHERE c.code ~>=~ left(s.code, %(use_len)s::int)
-                                      AND c.code ~<~ left(s.code, %(use_len)s::int) || ':'))
+                                      AND c.code ~<~ (left(s.code, %(use_len)s::int) || ':')))
            AS ruled
     FROM scoped s
 ), ruled AS (
@@ -78,7 +78,7 @@ WITH scoped AS (
    WHERE NOT u.ruled AND %(notice_len)s::int IS NOT NULL
      AND EXISTS (SELECT 1 FROM {child} c
                   WHERE c.code ~>=~ left(u.code, %(notice_len)s::int)
-                    AND c.code ~<~ left(u.code, %(notice_len)s::int) || ':')
+                    AND c.code ~<~ (left(u.code, %(notice_len)s::int) || ':'))
 )
 SELECT 'gap' AS rule, 'gap' AS kind, ARRAY[code]::text[] AS codes,
        ST_Area(g::geography) AS area_m2, g AS geom
