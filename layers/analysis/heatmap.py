@@ -30,7 +30,6 @@ import shapely
 from affine import Affine
 from django.conf import settings
 from django.contrib.gis.db.models.functions import AsWKB
-from django.db import connection
 from PIL import Image
 from pyproj import Transformer
 
@@ -40,6 +39,7 @@ from geo.srid import STORAGE_SRID, WEB_MERCATOR_SRID
 from layers.analysis import CITY, Area
 from layers.analysis.coverage import LEVELS, MODES, building_coverage
 from layers.models import Grid
+from layers.selectors.data_version import data_version
 
 MERCATOR_CRS = f"EPSG:{WEB_MERCATOR_SRID}"
 KINDS = ("uncovered", "load")
@@ -338,19 +338,8 @@ def heatmap_cache_clear() -> None:
         _cache.clear()
 
 
-def _data_version() -> int:
-    # The tile epoch goes up on every write to buildings, stations and grids (a statement
-    # trigger), which are exactly a heatmap's inputs: one cheap row read tells a stale raster.
-    # Read as SQL, not through tiles.cache: tiles is built on layers, never the reverse.
-    with connection.cursor() as cur:
-        cur.execute("SELECT epoch FROM tiles_epoch")
-        return cur.fetchone()[0]
-
-
 def max_cells() -> int:
     """The most cells one heatmap may have (float32: 4 bytes each, plus 4 for its PNG pixel)."""
-    # GRIDATLAS_HEATMAP_MAX_CELLS belongs in geo/settings.py beside GRIDATLAS_HEATMAP_CELL_M;
-    # until it is there, 4 million cells (a 200 km square at 100 m) is the limit.
     return settings.GRIDATLAS_HEATMAP_MAX_CELLS
 
 
@@ -435,7 +424,7 @@ def heatmap_raster(
     if mode not in MODES:
         raise BadRequest(f"mode must be one of {', '.join(MODES)}, not {mode!r}")
     walk = None if kind == "load" else (float(distance_m), mode, levels, area)
-    key = (kind, walk, float(cell_m), _data_version())
+    key = (kind, walk, float(cell_m), data_version())
     with _cache_lock:
         if key in _cache:
             _cache.move_to_end(key)
