@@ -2,7 +2,8 @@
 `manage.py check`, `migrate`, `runserver` and the job worker refuse a configuration that would
 serve wrong answers: a band with min > max, an OGC default above its maximum, walking distances
 out of order, an SRID PROJ does not know, a size or timeout that is not positive, a map centre
-outside China. Each error names the setting, its value and what is allowed.
+outside China. Each error names the setting, its value and what is allowed. The city's settings
+(code, name, metric SRID, map centre and zoom) are None unless set, and checked only when set.
 
 geo.settings.env() already refused values of the wrong type from the environment; these checks
 see the settings as Django holds them (override_settings too) and their relations.
@@ -25,6 +26,7 @@ ZERO_ALLOWED = {
     "GRIDATLAS_TILE_MEMORY_BYTES",
     "GRIDATLAS_TRUSTED_PROXY_COUNT",
     "GRIDATLAS_TILE_CACHE_MAX_AGE_S",
+    "GRIDATLAS_CITY_PROFILE_TTL_S",
     "GRIDATLAS_BOUNDARY_TOLERANCE_M",
     "GRIDATLAS_MIN_VIOLATION_AREA_M2",
     "GRIDATLAS_SLIVER_MIN_AREA_M2",
@@ -75,6 +77,7 @@ ORDERED = (
     ("GRIDATLAS_HEATMAP_MIN_CELL_M", "GRIDATLAS_HEATMAP_CELL_M", "E008", "the heatmap cells"),
     ("GRIDATLAS_HEATMAP_CELL_M", "GRIDATLAS_HEATMAP_MAX_CELL_M", "E008", "the heatmap cells"),
     ("GRIDATLAS_ADDRESS_MIN_SCORE", "GRIDATLAS_ADDRESS_CERTAIN_SCORE", "E008", "address scores"),
+    ("GRIDATLAS_SLIVER_MIN_AREA_M2", "GRIDATLAS_IMPORT_SLIVER_M2", "E008", "the sliver areas"),
 )
 SCORES = (
     "GRIDATLAS_ADDRESS_MIN_SCORE",
@@ -82,6 +85,9 @@ SCORES = (
     "GRIDATLAS_ADDRESS_CERTAIN_MARGIN",
 )
 MAP_ZOOM_RANGE = (0.0, 24.0)
+# Numbers that are None unless set: the city profile takes them from the data (geo/city_profile.py),
+# each with whether it must be whole.
+OPTIONAL_NUMBERS = {"GRIDATLAS_METRIC_SRID": True, "GRIDATLAS_MAP_ZOOM": False}
 
 
 def _error(name: str, message: str, hint: str, code: str) -> checks.Error:
@@ -98,7 +104,7 @@ def _numbers() -> dict[str, bool]:
         k: isinstance(v, int) and not k.endswith(DECIMAL_SUFFIXES)
         for k, v in sorted(shipped.items())
         if k.startswith("GRIDATLAS_") and isinstance(v, int | float) and not isinstance(v, bool)
-    }
+    } | OPTIONAL_NUMBERS
 
 
 def _typed(errors: list) -> set[str]:
@@ -107,6 +113,8 @@ def _typed(errors: list) -> set[str]:
     good = set()
     for name, whole in _numbers().items():
         value = getattr(settings, name)
+        if value is None and name in OPTIONAL_NUMBERS:
+            continue  # not set: from the data
         kind = (int,) if whole else (int, float)
         if isinstance(value, bool) or not isinstance(value, kind) or not math.isfinite(value):
             wanted = "a whole number" if whole else "a finite number"
@@ -186,14 +194,14 @@ def _map_home(good: set[str], errors: list) -> None:
         f'"lon,lat" in degrees within lon {x0:g} to {x1:g}, lat {y0:g} to {y1:g}, '
         'e.g. "114.30,30.59".'
     )
-    numbers = (
+    numbers = centre is None or (
         isinstance(centre, tuple | list)
         and len(centre) == 2
         and all(isinstance(v, int | float) and not isinstance(v, bool) for v in centre)
     )
     if not numbers:
         errors.append(_error(name, f"{name} is {centre!r}; it must be (lon, lat).", hint, "E007"))
-    elif not (x0 <= centre[0] <= x1 and y0 <= centre[1] <= y1):
+    elif centre is not None and not (x0 <= centre[0] <= x1 and y0 <= centre[1] <= y1):
         errors.append(
             _error(name, f"{name} is {centre[0]:g},{centre[1]:g}: not in China.", hint, "E007")
         )
@@ -212,12 +220,24 @@ def _map_home(good: set[str], errors: list) -> None:
 
 def _city(errors: list) -> None:
     code = settings.GRIDATLAS_CITY_CODE
-    if not (isinstance(code, str) and code.isascii() and code.isdigit() and len(code) == 4):
+    four_digits = isinstance(code, str) and code.isascii() and code.isdigit() and len(code) == 4
+    if code is not None and not four_digits:
         errors.append(
             _error(
                 "GRIDATLAS_CITY_CODE",
                 f"GRIDATLAS_CITY_CODE is {code!r}; it must be the city's 4-digit prefix.",
-                "The first 4 digits of the GB/T 2260 codes, e.g. 4201 for Wuhan.",
+                "The first 4 digits of the GB/T 2260 codes, e.g. 4201 for Wuhan; or unset, "
+                "to take it from the loaded districts.",
+                "E009",
+            )
+        )
+    name = settings.GRIDATLAS_CITY_NAME
+    if name is not None and not (isinstance(name, str) and name.strip()):
+        errors.append(
+            _error(
+                "GRIDATLAS_CITY_NAME",
+                f"GRIDATLAS_CITY_NAME is {name!r}; it must be the city's name.",
+                "e.g. 武汉市; or unset, to take it from the national division list.",
                 "E009",
             )
         )

@@ -18,6 +18,8 @@ from typing import NamedTuple
 import numpy as np
 from django.conf import settings
 
+from geo.city_profile import city_profile
+
 # Code formats and levels live in geo.codes (model validators and migrations name them there);
 # they are part of this module's vocabulary.
 from geo.codes import (  # noqa: F401 - re-exported
@@ -211,8 +213,9 @@ def lonlat_check(lon: float, lat: float) -> None:
 
 
 class MapHome(NamedTuple):
-    """Where a map opens when it has nothing else to show: GRIDATLAS_MAP_CENTRE (lon, lat in
-    EPSG:4326 degrees) at MapLibre zoom GRIDATLAS_MAP_ZOOM (512-pixel tiles)."""
+    """Where a map opens when it has nothing else to show: (lon, lat) in EPSG:4326 degrees at a
+    MapLibre zoom (512-pixel tiles). From the city profile: a point on the loaded city at a zoom
+    that fits it, or GRIDATLAS_MAP_CENTRE / _ZOOM when set (geo/city_profile.py)."""
 
     lon: float
     lat: float
@@ -220,8 +223,8 @@ class MapHome(NamedTuple):
 
 
 def map_home() -> MapHome:
-    lon, lat = settings.GRIDATLAS_MAP_CENTRE
-    return MapHome(float(lon), float(lat), float(settings.GRIDATLAS_MAP_ZOOM))
+    profile = city_profile()
+    return MapHome(*profile.centre, profile.zoom)
 
 
 def map_home_data() -> dict:

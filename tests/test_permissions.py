@@ -12,6 +12,7 @@ import datetime
 import json
 import re
 import uuid
+import zipfile
 from dataclasses import dataclass, field
 
 import geopandas as gpd
@@ -79,6 +80,7 @@ READ = {
     "api/lookup": "/api/lookup",
     "api/jobs/<uuid:job_id>": "/api/jobs/{uuid}",
     "api/jobs/<uuid:job_id>/result": "/api/jobs/{uuid}/result",
+    "import/onboard/<uuid:job_id>": "/import/onboard/{uuid}",
     "lookup/": "/lookup/",
     "api/analysis/siting": "/api/analysis/siting",
     "api/analysis/report.xlsx": "/api/analysis/report.xlsx",
@@ -137,8 +139,11 @@ WRITE = {
     "api/edit/communities/<str:code>/assign-unassigned": Write(
         EDIT + "assign-unassigned", {"post": "empty"}
     ),
+    "api/edit/communities/<str:code>/parcelise": Write(EDIT + "parcelise", {"post": "empty"}),
     # The upload page: a planner of another street gets the report refusing the file.
     "import/": Write("/import/", {"post": "import"}),
+    # Onboarding a district imports every layer of every street: staff only.
+    "import/onboard": Write("/import/onboard", {"post": "onboard"}),
     # Being changed by another helper into a background job behind layers.batch_lookup: a
     # permission, not a street, so a planner of another street is not asked about here.
     "api/lookup/batch": Write("/api/lookup/batch", {"post": "batch"}, refuses=(ANON, PLAIN)),
@@ -236,6 +241,11 @@ def bodies(w, name: str, tmp_path):
         frame = gpd.GeoDataFrame(rows, crs=f"EPSG:{STORAGE_SRID}")
         path = corpus.geojson(frame, tmp_path / f"b-{uuid.uuid4().hex}.geojson")
         return "multipart", {"layer": "buildings", "action": "check", "file": path}
+    if name == "onboard":
+        path = tmp_path / f"district-{uuid.uuid4().hex}.zip"
+        with zipfile.ZipFile(path, "w") as zf:
+            zf.writestr("districts.geojson", '{"type": "FeatureCollection", "features": []}')
+        return "multipart", {"file": path}
     if name == "batch":
         path = tmp_path / "batch.csv"
         path.write_text("address\n幸福路1号\n", encoding="utf-8")

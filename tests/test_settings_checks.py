@@ -73,7 +73,32 @@ BAD = [
     ({"GRIDATLAS_MAP_CENTRE": "114.3"}, "E007", "GRIDATLAS_MAP_CENTRE", "(lon, lat)"),
     ({"GRIDATLAS_MAP_ZOOM": 30.0}, "E007", "GRIDATLAS_MAP_ZOOM", "0 to 24"),
     ({"GRIDATLAS_CITY_CODE": "42010"}, "E009", "GRIDATLAS_CITY_CODE", "4-digit"),
+    ({"GRIDATLAS_CITY_NAME": " "}, "E009", "GRIDATLAS_CITY_NAME", "division list"),
+    ({"GRIDATLAS_METRIC_SRID": "4547"}, "E001", "GRIDATLAS_METRIC_SRID", "whole number"),
+    ({"GRIDATLAS_NEAREST_STATION_MAX_M": 0.0}, "E002", "GRIDATLAS_NEAREST_STATION_MAX_M", "more"),
+    (
+        {"GRIDATLAS_IMPORT_SLIVER_M2": 0.5},
+        "E008",
+        "GRIDATLAS_SLIVER_MIN_AREA_M2",
+        "GRIDATLAS_IMPORT_SLIVER_M2",
+    ),
 ]
+
+
+def test_the_city_settings_are_unset_by_default_and_fine_when_set():
+    # Unset (None): the city profile takes them from the data (geo/city_profile.py).
+    from django.conf import settings
+
+    names = ("CITY_CODE", "CITY_NAME", "METRIC_SRID", "MAP_CENTRE", "MAP_ZOOM")
+    assert [getattr(settings, f"GRIDATLAS_{n}") for n in names] == [None] * 5
+    with override_settings(
+        GRIDATLAS_CITY_CODE="4203",
+        GRIDATLAS_CITY_NAME="十堰市",
+        GRIDATLAS_METRIC_SRID=4546,
+        GRIDATLAS_MAP_CENTRE=(110.8, 32.6),
+        GRIDATLAS_MAP_ZOOM=11.0,
+    ):
+        assert gridatlas_errors() == []
 
 
 @pytest.mark.parametrize(("overrides", "code", "named", "allowed"), BAD)

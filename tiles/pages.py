@@ -3,16 +3,16 @@ a clicked feature and the city's headline figures. Everything it loads is same-o
 
 import json
 
-from django.conf import settings
 from django.shortcuts import render
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_safe
 
+from geo.city_profile import city_profile
 from geo.domain import grid_band
 from layers.catalogue import LAYERS, PICK_ORDER
 from layers.permissions import may_read_workers
-from layers.selectors.summary import city_bounds, city_summary
+from layers.selectors.summary import WORLD_BOUNDS, city_summary
 
 DOWNLOAD_DEFAULT = "grids"  # what the Download panel offers first
 
@@ -85,9 +85,11 @@ def _download_layers(user) -> list[dict]:
 
 @require_safe  # a page: a writing method is refused (tests/test_permissions.py)
 def map_page(request):
-    """The city map. The page itself reads the headline figures (one query) and the city's
-    bounds; tiles, search and cards come from their own endpoints."""
+    """The city map. The page itself reads the headline figures (one query) and the city
+    profile (its name, the bounds it opens on: cached); tiles, search and cards come from their
+    own endpoints."""
     summary = city_summary()
+    profile = city_profile()
     figures = [
         {
             "key": key,
@@ -102,8 +104,9 @@ def map_page(request):
         "tiles/map.html",
         {
             "figures": figures,
-            "city_name": settings.GRIDATLAS_CITY_NAME,
-            "bounds_json": json.dumps(city_bounds()),
+            "city_name": profile.name,
+            # One city's box, never one around two cities loaded far apart (a blank between).
+            "bounds_json": json.dumps(list(profile.bounds or WORLD_BOUNDS)),
             "pick_order_json": json.dumps(PICK_ORDER),
             "download_layers": _download_layers(request.user),
             "grid_min": grid_band().min,

@@ -43,15 +43,10 @@ def tilejson(*, key: str, base_url: str) -> dict:
         "minzoom": min(la.minzoom for la in layers),
         "maxzoom": max(la.maxzoom for la in layers),
         "bounds": bounds,
-        "center": [*_centre(bounds), 12],
+        # Where the profile opens: on one city's data, not the middle of every city loaded.
+        "center": [map_home().lon, map_home().lat, 12],
         "vector_layers": [_vector_layer(la) for la in layers],
     }
-
-
-def _centre(bounds: list[float]) -> list[float]:
-    if bounds[0] <= -180:
-        return [map_home().lon, map_home().lat]
-    return [round((bounds[0] + bounds[2]) / 2, 6), round((bounds[1] + bounds[3]) / 2, 6)]
 
 
 def _vector_layer(layer: TileLayer) -> dict:

@@ -24,8 +24,8 @@ second per distance, most of it moving the rows: see bench/coverage.py.
 from dataclasses import dataclass, fields
 
 import numpy as np
-from django.conf import settings
 
+from geo.city_profile import city_profile
 from geo.domain import detour_factor
 from geo.errors import BadRequest
 from layers.analysis import CITY, Area, sql_rows
@@ -285,8 +285,8 @@ def _check_by(by: str) -> None:
 def _total_row(coverage: BuildingCoverage, area: Area) -> CoverageRow:
     return coverage_row(
         kind="total",
-        code=area.code or settings.GRIDATLAS_CITY_CODE,
-        name=area.name or settings.GRIDATLAS_CITY_NAME,
+        code=area.code or city_profile().code,
+        name=area.name or city_profile().name,
         households=coverage.households,
         covered=coverage.covered,
     )

@@ -33,6 +33,7 @@ from django.contrib.gis.db.models.functions import AsWKB
 from PIL import Image
 from pyproj import Transformer
 
+from geo.city_profile import city_profile
 from geo.domain import grid_band
 from geo.errors import BadRequest, NotFound
 from geo.srid import STORAGE_SRID, WEB_MERCATOR_SRID
@@ -491,7 +492,7 @@ def heatmap_write(
             "distance_m": heatmap.distance_m,
             "mode": heatmap.mode,
             "levels": None if kind == "load" else ",".join(levels or LEVELS),
-            "area": None if kind == "load" else (area.code or settings.GRIDATLAS_CITY_CODE),
+            "area": None if kind == "load" else (area.code or city_profile().code),
             "cell_m": cell_m,
             "unit": heatmap.unit,
             "total_households": heatmap.total,

@@ -16,8 +16,8 @@ from dataclasses import dataclass
 
 import numpy as np
 import shapely
-from django.conf import settings
 
+from geo.city_profile import city_profile
 from geo.domain import detour_factor
 from geo.errors import BadRequest
 from layers.analysis import CITY, Area, sql_rows
@@ -137,8 +137,8 @@ def organisation_report(
         by_street=organisation_counts(rows=rows, by="street"),
         by_community=organisation_counts(rows=rows, by="community"),
         total=_count_row(
-            area.code or settings.GRIDATLAS_CITY_CODE,
-            area.name or settings.GRIDATLAS_CITY_NAME,
+            area.code or city_profile().code,
+            area.name or city_profile().name,
             rows,
         ),
     )

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 from django.conf import settings
 
+from geo.city_profile import city_profile
 from layers.analysis import CITY, Area, sql_rows
 
 
@@ -73,8 +74,8 @@ def pairing_report(*, area: Area = CITY) -> PairingReport:
         rows=sql_rows("community_pairing.sql", area.sql_params()), households_per_member=per
     )
     total = pairing_total(
-        code=area.code or settings.GRIDATLAS_CITY_CODE,
-        name=area.name or settings.GRIDATLAS_CITY_NAME,
+        code=area.code or city_profile().code,
+        name=area.name or city_profile().name,
         communities=rows,
     )
     return PairingReport(households_per_member=per, total=total, communities=rows)

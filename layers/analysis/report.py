@@ -10,9 +10,9 @@ import io
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, fields
 
-from django.conf import settings
 from django.db import connection
 
+from geo.city_profile import city_profile
 from geo.domain import detour_factor
 from geo.spreadsheet import csv_row, xlsx_row
 from geo.sql import sql_text
@@ -84,8 +84,8 @@ def city_headline(
     # count stays, so a reader sees what the filter left out.
     stations["total"] = sum(stations[lvl] for lvl in levels or LEVELS)
     return Headline(
-        code=area.code or settings.GRIDATLAS_CITY_CODE,
-        name=area.name or settings.GRIDATLAS_CITY_NAME,
+        code=area.code or city_profile().code,
+        name=area.name or city_profile().name,
         compounds_party_percent=_percent(counts["compounds_party"], counts["compounds"]),
         stations=stations,
         coverage_distance_m=float(distance_m),
@@ -196,8 +196,8 @@ def filters_sheet(filters: ReportFilters) -> Sheet:
     its lists are complete (a workbook is never capped the way a page is)."""
     area = filters.area
     rows = [
-        ["area_code", area.code or settings.GRIDATLAS_CITY_CODE],
-        ["area_name", area.name or settings.GRIDATLAS_CITY_NAME],
+        ["area_code", area.code or city_profile().code],
+        ["area_name", area.name or city_profile().name],
         ["area_kind", "street" if area.street_id else "district" if area.district_id else "city"],
         ["distance_m", float(filters.distance_m)],
         ["mode", filters.mode],

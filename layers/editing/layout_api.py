@@ -35,6 +35,7 @@ from layers.services.layout_drafts import (
     grids_summary,
 )
 from layers.services.layout_history import layout_diff, layout_revert
+from layers.services.layout_parcelise import community_freehand
 from layers.services.layout_schedule import revision_cancel
 from layers.services.layouts import (
     layout_assignment,
@@ -118,9 +119,10 @@ def _new_units(body: dict) -> list[NewUnit]:
 
 @require_GET
 def layout(request, code: str):
-    """GET: {community, revision, editable (may this user write), next_grid_code (never used in
-    this community, retired codes included), next_microgrid_codes ({grid code: its next unused
-    micro-grid code}), parcels: [{id, grid, microgrid}], grids}."""
+    """GET: {community, revision, editable (may this user write), freehand (its grids are
+    imported polygons with no parcels yet: the editor offers to build them), next_grid_code
+    (never used in this community, retired codes included), next_microgrid_codes ({grid code:
+    its next unused micro-grid code}), parcels: [{id, grid, microgrid}], grids}."""
     community = _community(code)
     assignment = layout_assignment(community=community)
     pending = revision_pending(community=community)
@@ -139,6 +141,9 @@ def layout(request, code: str):
                 "apply_error": pending.apply_error,
             },
             "editable": layout_editable(user=request.user, community=community),
+            # Grids imported as polygons and not yet cut into parcels: nothing to move until
+            # the parcels are built (POST parcelise, layers/editing/parcelise_api.py).
+            "freehand": community_freehand(community=community),
             "next_grid_code": unit_code_next(parent_code=community.code),
             "next_microgrid_codes": microgrid_codes_next(community_code=community.code),
             "parcels": [

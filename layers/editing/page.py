@@ -24,6 +24,16 @@ def _page_strings() -> dict[str, str]:
         "choose": _("Choose a community to edit"),
         "loading": _("Loading…"),
         "readOnly": _("Read only: this community's street is not assigned to you."),
+        "freehandShort": _("Not editable yet: this layout has no parcels."),
+        "freehand": _(
+            "This community's grids are freehand polygons (imported), not made of parcels: the "
+            "editor moves parcels, so it cannot edit this layout until they are built. Building "
+            "them cuts the community along every grid's edge; where grids leave a gap or "
+            "overlap, those parcels belong to no grid and you assign them here."
+        ),
+        "freehandAsk": _("A planner of its street can build them."),
+        "parcelising": _("Building the parcels…"),
+        "parcelised": _("Parcels built: {n} parcels; {p} gap(s) or overlap(s) left to assign."),
         "saved": _("Draft saved"),
         "saving": _("Saving draft…"),
         "unsaved": _("Unsaved changes"),

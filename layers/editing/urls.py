@@ -1,6 +1,6 @@
 from django.urls import include, path
 
-from layers.editing import cut_api, layout_api, page, propose_api
+from layers.editing import cut_api, layout_api, page, parcelise_api, propose_api
 
 # Under /api/edit/communities/<code>/.
 community_api = [
@@ -17,6 +17,7 @@ community_api = [
     path("propose", propose_api.propose, name="api-edit-propose"),
     path("rebalance", propose_api.rebalance, name="api-edit-rebalance"),
     path("assign-unassigned", propose_api.assign_unassigned, name="api-edit-assign-unassigned"),
+    path("parcelise", parcelise_api.parcelise, name="api-edit-parcelise"),
 ]
 
 urlpatterns = [

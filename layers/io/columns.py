@@ -13,7 +13,15 @@ attached to its layer in `layers.catalogue` (which fills in its key and model). 
 - `parent`: the column naming the parent feature by its code, checked on import.
 
 Derived figures (households of grids, building counts) are exported for reading but marked
-`derived`: import ignores them, as households are derived from buildings, never typed in.
+`derived`: import ignores them, as households are derived from buildings, never typed in. A
+file's own count (户数 on a community, grid or micro-grid, for a layout loaded without buildings)
+is `households_reported`; `source_code` keeps the source system's code (issue 15).
+
+Real files name the same thing differently by layer: `社区编码` is a community's code but a grid's
+parent, `网格名称` a grid's name but a micro-grid's parent, and `所属组织` is whatever the layer's
+parent is (by code or by name: layers.io.code_resolve resolves names). So aliases are per layer,
+the layer's own first; when a file has two headers for one column the first alias listed wins and
+the report says which (layers.io.fieldmap).
 """
 
 from dataclasses import dataclass, field
@@ -57,17 +65,46 @@ class LayerColumns:
 _CODE = ("编码", "代码", "code", "区划代码", "统计用区划代码")
 _NAME = ("名称", "name", "名字")
 _HOUSEHOLDS = ("户数", "households", "住户数", "总户数")
+# The parent of whatever layer the file holds (a district system's export names it so).
+_PARENT = ("所属组织",)
+
+# The code a feature had in the system the file comes from (the round trip keeps it).
+SOURCE_CODE = Column(
+    "source_code",
+    "source_code",
+    short="src_code",
+    aliases=("原编码", "源编码", "系统编码", "原系统编码"),
+)
+# Households as the file gives them, for a layout loaded without buildings. Not `households`
+# (derived, exported, ignored on import): 户数 in a file is this count.
+HOUSEHOLDS_REPORTED = Column(
+    "households_reported",
+    "households_reported",
+    "int",
+    short="hh_report",
+    aliases=("户数", "总户数", "住户数"),
+)
+
+# Per level: its own code and name headers, and the headers naming it as a parent (code first,
+# then "所属…", then the name, which layers.io.code_resolve looks up).
+_DISTRICT_CODE = ("区县代码", "区县编码", "区县编号")
+_STREET_CODE = ("街道代码", "乡镇代码", "街道编码", "街道编号", "乡镇编码")
+_COMMUNITY_CODE = ("社区代码", "社区编码", "社区编号", "村代码", "村编码")
+_GRID_CODE = ("网格编码", "网格代码", "网格编号")
+_MICROGRID_CODE = ("微网格编码", "微网格编号", "微网格代码", "小格区编码")
+_COMPOUND_CODE = ("小区编码", "小区代码", "小区编号")
 
 
-def _division(code_aliases, parent_col=None, parent_aliases=(), extra=()):
+def _division(code_aliases, parent_col=None, parent_aliases=(), extra=(), names=()):
     cols = [
         Column("code", "code", required=True, aliases=code_aliases + _CODE),
-        Column("name", "name", required=True, aliases=_NAME),
+        Column("name", "name", required=True, aliases=names + _NAME),
     ]
     if parent_col:
         source = parent_col.replace("_code", "__code")
-        cols.append(Column(parent_col, source, short=parent_col[:10], aliases=parent_aliases))
-    return LayerColumns("polygon", ("code",), parent_col, (*cols, *extra))
+        aliases = parent_aliases + _PARENT
+        cols.append(Column(parent_col, source, short=parent_col[:10], aliases=aliases))
+    return LayerColumns("polygon", ("code",), parent_col, (*cols, *extra, SOURCE_CODE))
 
 
 _DERIVED_TOTALS = (
@@ -75,14 +112,20 @@ _DERIVED_TOTALS = (
     Column("building_count", "building_count", "int", short="buildings", derived=True),
 )
 
-DISTRICTS = _division(("区县代码",))
+DISTRICTS = _division(_DISTRICT_CODE, names=("区县名称",))
 
-STREETS = _division(("街道代码", "乡镇代码"), "district_code", ("区县代码",))
+STREETS = _division(
+    _STREET_CODE,
+    "district_code",
+    (*_DISTRICT_CODE, "所属区县", "区县名称"),
+    names=("街道名称", "乡镇名称"),
+)
 
 COMMUNITIES = _division(
-    ("社区代码", "村代码"),
+    _COMMUNITY_CODE,
     "street_code",
-    ("街道代码", "乡镇代码", "所属街道"),
+    (*_STREET_CODE, "所属街道", "街道名称", "乡镇名称"),
+    names=("社区名称", "村名称"),
     extra=(
         Column(
             "urban_rural_code",
@@ -90,27 +133,31 @@ COMMUNITIES = _division(
             short="ur_code",
             aliases=("城乡分类代码", "城乡分类"),
         ),
+        HOUSEHOLDS_REPORTED,
     ),
 )
 
 GRIDS = _division(
-    ("网格编码", "网格代码"),
+    _GRID_CODE,
     "community_code",
-    ("社区代码", "社区编码", "所属社区"),
-    extra=_DERIVED_TOTALS,
+    (*_COMMUNITY_CODE, "所属社区", "社区名称"),
+    names=("网格名称",),
+    extra=(*_DERIVED_TOTALS, HOUSEHOLDS_REPORTED),
 )
 
 MICROGRIDS = _division(
-    ("微网格编码", "小格区编码"),
+    _MICROGRID_CODE,
     "grid_code",
-    ("网格编码", "网格代码", "所属网格"),
-    extra=_DERIVED_TOTALS,
+    (*_GRID_CODE, "所属网格", "网格名称"),
+    names=("微网格名称",),
+    extra=(*_DERIVED_TOTALS, HOUSEHOLDS_REPORTED),
 )
 
 COMPOUNDS = _division(
-    ("小区编码", "小区代码"),
+    _COMPOUND_CODE,
     "community_code",
-    ("社区代码", "社区编码", "所属社区"),
+    (*_COMMUNITY_CODE, "所属社区", "社区名称"),
+    names=("小区名称",),
     extra=(
         Column("kind", "kind", "choice", aliases=("类型", "小区类型")),
         Column(
@@ -151,6 +198,7 @@ BUILDINGS = LayerColumns(
         Column("households", "households", "int", required=True, aliases=_HOUSEHOLDS),
         Column("units", "units", "int", aliases=("单元数", "单元")),
         Column("floors", "floors", "int", aliases=("层数", "楼层")),
+        SOURCE_CODE,
     ),
 )
 
@@ -196,6 +244,7 @@ STATIONS = LayerColumns(
             short="hours",
             aliases=("开放时间", "服务时间"),
         ),
+        SOURCE_CODE,
     ),
 )
 

@@ -24,9 +24,10 @@ from pyproj import CRS
 from pyproj.exceptions import CRSError
 
 from geo.chinese_crs import CRS_ALIASES, canonical_crs, to_wgs84_many
+from geo.city_profile import city_profile
 from geo.domain import lonlat_box_valid
 from geo.errors import BadRequest
-from geo.srid import CGCS2000_SRID, STORAGE_SRID, metric_srid
+from geo.srid import CGCS2000_SRID, STORAGE_SRID
 
 ZONE_PREFIX_MIN_X_M = 1e7  # an easting this large carries a zone prefix (zone ≥ 10)
 GK_3DEG_PREFIXED = range(4513, 4534)  # zones 25–45
@@ -115,7 +116,8 @@ def _suggestion(bounds) -> str:
             return f"EPSG:{GK_3DEG_PREFIXED.start + zone - 25} (CGCS2000 3-degree zone {zone})"
         if zone in range(13, 24):
             return f"EPSG:{GK_6DEG_PREFIXED.start + zone - 13} (CGCS2000 6-degree zone {zone})"
-    return f"EPSG:{metric_srid()} (CGCS2000 3-degree Gauss-Krüger, this city's central meridian)"
+    profile = city_profile()
+    return f"EPSG:{profile.metric_srid} ({profile.zone_label}, this city's zone)"
 
 
 def crs_resolve(*, declared: str | None, embedded: CRS | None, bounds) -> CrsPlan:

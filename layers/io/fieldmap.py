@@ -4,6 +4,10 @@ By default a header matches a column by its canonical name, its Shapefile short 
 its aliases (Chinese and common English), case-insensitively after trimming. `--field-map`
 overrides: `名称=name,BM=code` (source header = canonical name), or a JSON object, inline or
 (command line only) in a file.
+
+A file with two headers for one column (`社区编码` and `社区代码`) is read from the first that
+ranks highest (canonical name, short name, then the aliases in their listed order); the others are
+ignored and `ColumnMapping.notes` says which, so a planner sees which one was read.
 """
 
 import json
@@ -21,6 +25,7 @@ class ColumnMapping:
     sources: dict[str, str] = field(default_factory=dict)
     ignored: list[str] = field(default_factory=list)
     missing_required: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)  # headers left out because another won
 
 
 def field_map_parse(text: str | None, *, allow_path: bool = False) -> dict[str, str]:
@@ -94,7 +99,30 @@ def columns_resolve(
     mapping.missing_required = [
         c.name for c in spec.columns if c.required and c.name not in mapping.sources
     ]
+    mapping.notes = _also_named(spec, by_norm, mapping, field_map)
     return mapping
+
+
+def _also_named(
+    spec: LayerColumns, by_norm: dict[str, str], mapping: ColumnMapping, field_map: dict[str, str]
+) -> list[str]:
+    """A note per column that more headers of the file name than the one read (the others are
+    ignored, not merged: which wins is the rank order of _default_sources)."""
+    notes = []
+    ignored = {_norm(h) for h in mapping.ignored}
+    for col in spec.columns:
+        used = mapping.sources.get(col.name)
+        if used is None:
+            continue
+        names = {_norm(n) for rank in range(3) for n in _names_of_rank(col, rank)}
+        others = [by_norm[k] for k in sorted(names & ignored, key=list(by_norm).index)]
+        if others:
+            how = "as --field-map says" if col.name in field_map.values() else "ranked first"
+            notes.append(
+                f"{col.name} read from {used} ({how}); {', '.join(others)} also name it and "
+                f"are ignored: to read another, map it with --field-map HEADER={col.name}"
+            )
+    return notes
 
 
 def _explicit_sources(

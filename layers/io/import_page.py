@@ -24,9 +24,12 @@ from django.views.decorators.http import require_http_methods
 from geo.errors import BadRequest, Forbidden
 from geo.ratelimits import rate_limited
 from layers.catalogue import COLUMNS, LAYERS
+from layers.io.code_map import code_map_parse
+from layers.io.division_checks import county_resolve
 from layers.io.fieldmap import field_map_parse
 from layers.permissions import import_authorise, layers_importable, may_import
 from layers.services.layer_import import layer_import
+from layers.services.onboard import onboard_allowed
 
 SESSION_KEY = "gridatlas_import"
 
@@ -38,6 +41,8 @@ class ImportForm:
     encoding: str
     field_map: str
     make_valid: bool
+    county: str = ""
+    code_map: str = ""
 
     @classmethod
     def parse(cls, data) -> "ImportForm":
@@ -50,8 +55,12 @@ class ImportForm:
             encoding=data.get("encoding", "").strip(),
             field_map=data.get("field_map", "").strip(),
             make_valid=data.get("make_valid") == "on",
+            county=data.get("county", "").strip(),
+            code_map=data.get("code_map", "").strip(),
         )
         field_map_parse(form.field_map)  # a malformed map is refused before the upload is kept
+        code_map_parse(form.code_map)  # inline only: a path is refused unread
+        county_resolve(form.county)
         return form
 
     def as_kwargs(self) -> dict:
@@ -61,6 +70,8 @@ class ImportForm:
             "encoding": self.encoding or None,
             "field_map": field_map_parse(self.field_map),
             "make_valid": self.make_valid,
+            "county": self.county or None,
+            "code_map": code_map_parse(self.code_map),
         }
 
 
@@ -106,7 +117,7 @@ def _context(request, **extra) -> dict:
     # Only the layers this user may import (layers.permissions): the service checks again.
     allowed = layers_importable(user=request.user, layers=COLUMNS)
     layers = [(key, LAYERS[key].plural) for key in allowed]
-    return {"layers": layers, **extra}
+    return {"layers": layers, "may_onboard": onboard_allowed(request.user), **extra}
 
 
 @rate_limited("uploads", methods=("POST",))

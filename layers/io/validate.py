@@ -17,6 +17,7 @@ from django.db import models
 
 from geo.codes import LEVELS, code_regex
 from geo.geometry import geometry_problems
+from geo.params import INT4_MAX
 from geo.srid import STORAGE_SRID, metric_srid
 from layers.catalogue import LAYERS
 from layers.io.columns import LayerColumns
@@ -55,12 +56,17 @@ class ImportReport:
     columns: dict[str, str] = field(default_factory=dict)
     ignored_columns: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    code_map: dict[str, str] = field(default_factory=dict)  # source → official (code_resolve)
     issues: list[Issue] = field(default_factory=list)  # at most MAX_LISTED_ISSUES per rule
     unlisted: dict[str, int] = field(default_factory=dict)  # rule → issues past the cap
     unlisted_errors: int = 0  # how many of the unlisted are errors (the rest are warnings)
     created: int = 0
     updated: int = 0
     unchanged: int = 0  # matched by key and equal to what is stored: not written
+    dissolved: int = 0  # rows merged into an earlier row of the same code (layers.io.dissolve)
+    slivers_dropped: int = 0  # polygon parts under GRIDATLAS_IMPORT_SLIVER_M2, dropped
+    # Community code → what building its parcels at import did ("parcelised: …" or why not).
+    parcels: dict[str, str] = field(default_factory=dict)
     dry_run: bool = True
     written: bool = False
     _listed: Counter = field(default_factory=Counter, repr=False, compare=False)
@@ -143,12 +149,15 @@ def values_clean(
         if col.name not in out or col.derived:
             continue
         text = out[col.name].map(_text_or_none)
+        # map() turns the None of a numeric column back into NaN (a blank int in a GeoPackage).
+        text = text.astype(object).where(text.notna(), None)
         out[col.name] = text
         if col.required:
             for i in np.flatnonzero(text.isna().to_numpy()):
                 report.add(out["_row"].iat[i], "", "missing_value", f"{col.name} is empty")
         if col.kind == "int":
-            out[col.name] = _ints(out, col.name, report)
+            # Object, not the float64 pandas makes of ints with a blank: COPY wants 320, not 320.0.
+            out[col.name] = pd.Series(_ints(out, col.name, report), index=out.index, dtype=object)
         elif col.kind == "date":
             parsed = pd.to_datetime(text, errors="coerce")
             for i in np.flatnonzero((parsed.isna() & text.notna()).to_numpy()):
@@ -184,7 +193,8 @@ def _ints(out: pd.DataFrame, name: str, report: ImportReport) -> list:
             continue
         try:
             n = int(float(v))
-            if n < 0 or n != float(v):
+            # The columns are PostgreSQL integers: a larger count is a typo, not a 500.
+            if n < 0 or n != float(v) or n > INT4_MAX:
                 raise ValueError
             values.append(n)
         except ValueError:
@@ -250,6 +260,13 @@ def codes_check(*, frame: pd.DataFrame, spec: LayerColumns, report: ImportReport
             )
 
 
+def parts_layer(spec: LayerColumns) -> bool:
+    """A division layer (MultiPolygons): rows of one code are dissolved into one feature and parts
+    under GRIDATLAS_IMPORT_SLIVER_M2 dropped (layers.io.dissolve). A building is one polygon,
+    and a point is a point: those keep every row and refuse slivers (issue 15)."""
+    return spec.geometry == "polygon" and spec.layer != "buildings"
+
+
 def geometries_check(
     *,
     geoms: gpd.GeoSeries,
@@ -286,8 +303,12 @@ def geometries_check(
         if problem is None:
             continue
         if problem.code == "invalid":
-            values[i] = _invalid(values[i], rows.iat[i], keys.iat[i], repair, report, problem)
+            values[i] = _invalid(
+                values[i], rows.iat[i], keys.iat[i], repair, report, problem, parts_layer(spec)
+            )
             continue
+        if problem.code == "sliver" and parts_layer(spec):
+            continue  # the part is dropped with a note once the rows are dissolved
         report.add(rows.iat[i], keys.iat[i], GEOMETRY_RULES[problem.code], problem.message)
         values[i] = None
     return gpd.GeoSeries(values, index=geoms.index, crs=geoms.crs)
@@ -331,7 +352,7 @@ def _area_m2(geom) -> float:
     )
 
 
-def _invalid(geom, row, key, repair: bool, report: ImportReport, problem):
+def _invalid(geom, row, key, repair: bool, report: ImportReport, problem, slivers_dropped: bool):
     fixed = shapely.make_valid(geom, method="structure", keep_collapsed=False)
     polygonal = shapely.get_type_id(fixed) in (3, 6)
     proposal = (
@@ -342,7 +363,7 @@ def _invalid(geom, row, key, repair: bool, report: ImportReport, problem):
     )
     if repair and polygonal and not fixed.is_empty:
         (again,) = geometry_problems([fixed])
-        if again is not None:
+        if again is not None and not (again.code == "sliver" and slivers_dropped):
             report.add(row, key, GEOMETRY_RULES[again.code], f"once repaired: {again.message}")
             return None
         report.add(

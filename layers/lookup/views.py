@@ -184,6 +184,7 @@ def _page_strings() -> dict:
             "volunteer": _("Volunteer"),
         },
         "stations": _("Nearest service stations"),
+        "noStation": _("No service station within %(km)s km"),
         "distance": _("%(m)s m (about %(walk)s m on foot)"),
         "load": {"under": _("below band"), "ok": _("in band"), "over": _("above band")},
         "noMatch": _("No address matches “%(q)s”."),

@@ -6,283 +6,515 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('layers', '0012_schema_sql_files'),
+        ("layers", "0012_schema_sql_files"),
     ]
 
     operations = [
         pgtrigger.migrations.RemoveTrigger(
-            model_name='building',
-            name='insert_insert',
+            model_name="building",
+            name="insert_insert",
         ),
         pgtrigger.migrations.RemoveTrigger(
-            model_name='building',
-            name='update_update',
+            model_name="building",
+            name="update_update",
         ),
         pgtrigger.migrations.RemoveTrigger(
-            model_name='building',
-            name='delete_delete',
+            model_name="building",
+            name="delete_delete",
         ),
         pgtrigger.migrations.RemoveTrigger(
-            model_name='community',
-            name='insert_insert',
+            model_name="community",
+            name="insert_insert",
         ),
         pgtrigger.migrations.RemoveTrigger(
-            model_name='community',
-            name='update_update',
+            model_name="community",
+            name="update_update",
         ),
         pgtrigger.migrations.RemoveTrigger(
-            model_name='community',
-            name='delete_delete',
+            model_name="community",
+            name="delete_delete",
         ),
         pgtrigger.migrations.RemoveTrigger(
-            model_name='district',
-            name='insert_insert',
+            model_name="district",
+            name="insert_insert",
         ),
         pgtrigger.migrations.RemoveTrigger(
-            model_name='district',
-            name='update_update',
+            model_name="district",
+            name="update_update",
         ),
         pgtrigger.migrations.RemoveTrigger(
-            model_name='district',
-            name='delete_delete',
+            model_name="district",
+            name="delete_delete",
         ),
         pgtrigger.migrations.RemoveTrigger(
-            model_name='grid',
-            name='insert_insert',
+            model_name="grid",
+            name="insert_insert",
         ),
         pgtrigger.migrations.RemoveTrigger(
-            model_name='grid',
-            name='update_update',
+            model_name="grid",
+            name="update_update",
         ),
         pgtrigger.migrations.RemoveTrigger(
-            model_name='grid',
-            name='delete_delete',
+            model_name="grid",
+            name="delete_delete",
         ),
         pgtrigger.migrations.RemoveTrigger(
-            model_name='microgrid',
-            name='insert_insert',
+            model_name="microgrid",
+            name="insert_insert",
         ),
         pgtrigger.migrations.RemoveTrigger(
-            model_name='microgrid',
-            name='update_update',
+            model_name="microgrid",
+            name="update_update",
         ),
         pgtrigger.migrations.RemoveTrigger(
-            model_name='microgrid',
-            name='delete_delete',
+            model_name="microgrid",
+            name="delete_delete",
         ),
         pgtrigger.migrations.RemoveTrigger(
-            model_name='street',
-            name='insert_insert',
+            model_name="street",
+            name="insert_insert",
         ),
         pgtrigger.migrations.RemoveTrigger(
-            model_name='street',
-            name='update_update',
+            model_name="street",
+            name="update_update",
         ),
         pgtrigger.migrations.RemoveTrigger(
-            model_name='street',
-            name='delete_delete',
+            model_name="street",
+            name="delete_delete",
         ),
         pgtrigger.migrations.RemoveTrigger(
-            model_name='xiaoqu',
-            name='insert_insert',
+            model_name="xiaoqu",
+            name="insert_insert",
         ),
         pgtrigger.migrations.RemoveTrigger(
-            model_name='xiaoqu',
-            name='update_update',
+            model_name="xiaoqu",
+            name="update_update",
         ),
         pgtrigger.migrations.RemoveTrigger(
-            model_name='xiaoqu',
-            name='delete_delete',
+            model_name="xiaoqu",
+            name="delete_delete",
         ),
         migrations.AddField(
-            model_name='building',
-            name='source_code',
-            field=models.CharField(blank=True, db_default='', db_index=True, default='', max_length=64),
+            model_name="building",
+            name="source_code",
+            field=models.CharField(
+                blank=True, db_default="", db_index=True, default="", max_length=64
+            ),
         ),
         migrations.AddField(
-            model_name='buildingevent',
-            name='source_code',
-            field=models.CharField(blank=True, db_default='', default='', max_length=64),
+            model_name="buildingevent",
+            name="source_code",
+            field=models.CharField(blank=True, db_default="", default="", max_length=64),
         ),
         migrations.AddField(
-            model_name='community',
-            name='households_reported',
+            model_name="community",
+            name="households_reported",
             field=models.PositiveIntegerField(blank=True, null=True),
         ),
         migrations.AddField(
-            model_name='community',
-            name='source_code',
-            field=models.CharField(blank=True, db_default='', db_index=True, default='', max_length=64),
+            model_name="community",
+            name="source_code",
+            field=models.CharField(
+                blank=True, db_default="", db_index=True, default="", max_length=64
+            ),
         ),
         migrations.AddField(
-            model_name='communityevent',
-            name='households_reported',
+            model_name="communityevent",
+            name="households_reported",
             field=models.PositiveIntegerField(blank=True, null=True),
         ),
         migrations.AddField(
-            model_name='communityevent',
-            name='source_code',
-            field=models.CharField(blank=True, db_default='', default='', max_length=64),
+            model_name="communityevent",
+            name="source_code",
+            field=models.CharField(blank=True, db_default="", default="", max_length=64),
         ),
         migrations.AddField(
-            model_name='district',
-            name='source_code',
-            field=models.CharField(blank=True, db_default='', db_index=True, default='', max_length=64),
+            model_name="district",
+            name="source_code",
+            field=models.CharField(
+                blank=True, db_default="", db_index=True, default="", max_length=64
+            ),
         ),
         migrations.AddField(
-            model_name='districtevent',
-            name='source_code',
-            field=models.CharField(blank=True, db_default='', default='', max_length=64),
+            model_name="districtevent",
+            name="source_code",
+            field=models.CharField(blank=True, db_default="", default="", max_length=64),
         ),
         migrations.AddField(
-            model_name='grid',
-            name='households_reported',
+            model_name="grid",
+            name="households_reported",
             field=models.PositiveIntegerField(blank=True, null=True),
         ),
         migrations.AddField(
-            model_name='grid',
-            name='source_code',
-            field=models.CharField(blank=True, db_default='', db_index=True, default='', max_length=64),
+            model_name="grid",
+            name="source_code",
+            field=models.CharField(
+                blank=True, db_default="", db_index=True, default="", max_length=64
+            ),
         ),
         migrations.AddField(
-            model_name='gridevent',
-            name='households_reported',
+            model_name="gridevent",
+            name="households_reported",
             field=models.PositiveIntegerField(blank=True, null=True),
         ),
         migrations.AddField(
-            model_name='gridevent',
-            name='source_code',
-            field=models.CharField(blank=True, db_default='', default='', max_length=64),
+            model_name="gridevent",
+            name="source_code",
+            field=models.CharField(blank=True, db_default="", default="", max_length=64),
         ),
         migrations.AddField(
-            model_name='microgrid',
-            name='households_reported',
+            model_name="microgrid",
+            name="households_reported",
             field=models.PositiveIntegerField(blank=True, null=True),
         ),
         migrations.AddField(
-            model_name='microgrid',
-            name='source_code',
-            field=models.CharField(blank=True, db_default='', db_index=True, default='', max_length=64),
+            model_name="microgrid",
+            name="source_code",
+            field=models.CharField(
+                blank=True, db_default="", db_index=True, default="", max_length=64
+            ),
         ),
         migrations.AddField(
-            model_name='microgridevent',
-            name='households_reported',
+            model_name="microgridevent",
+            name="households_reported",
             field=models.PositiveIntegerField(blank=True, null=True),
         ),
         migrations.AddField(
-            model_name='microgridevent',
-            name='source_code',
-            field=models.CharField(blank=True, db_default='', default='', max_length=64),
+            model_name="microgridevent",
+            name="source_code",
+            field=models.CharField(blank=True, db_default="", default="", max_length=64),
         ),
         migrations.AddField(
-            model_name='servicestation',
-            name='source_code',
-            field=models.CharField(blank=True, db_default='', db_index=True, default='', max_length=64),
+            model_name="servicestation",
+            name="source_code",
+            field=models.CharField(
+                blank=True, db_default="", db_index=True, default="", max_length=64
+            ),
         ),
         migrations.AddField(
-            model_name='street',
-            name='source_code',
-            field=models.CharField(blank=True, db_default='', db_index=True, default='', max_length=64),
+            model_name="street",
+            name="source_code",
+            field=models.CharField(
+                blank=True, db_default="", db_index=True, default="", max_length=64
+            ),
         ),
         migrations.AddField(
-            model_name='streetevent',
-            name='source_code',
-            field=models.CharField(blank=True, db_default='', default='', max_length=64),
+            model_name="streetevent",
+            name="source_code",
+            field=models.CharField(blank=True, db_default="", default="", max_length=64),
         ),
         migrations.AddField(
-            model_name='xiaoqu',
-            name='source_code',
-            field=models.CharField(blank=True, db_default='', db_index=True, default='', max_length=64),
+            model_name="xiaoqu",
+            name="source_code",
+            field=models.CharField(
+                blank=True, db_default="", db_index=True, default="", max_length=64
+            ),
         ),
         migrations.AddField(
-            model_name='xiaoquevent',
-            name='source_code',
-            field=models.CharField(blank=True, db_default='', default='', max_length=64),
+            model_name="xiaoquevent",
+            name="source_code",
+            field=models.CharField(blank=True, db_default="", default="", max_length=64),
         ),
         pgtrigger.migrations.AddTrigger(
-            model_name='building',
-            trigger=pgtrigger.compiler.Trigger(name='insert_insert', sql=pgtrigger.compiler.UpsertTriggerSql(func='INSERT INTO "layers_buildingevent" ("code", "community_id", "created_at", "floors", "geom", "households", "id", "name", "parcel_id", "pgh_context_id", "pgh_created_at", "pgh_label", "pgh_obj_id", "source_code", "units", "updated_at", "xiaoqu_id") VALUES (NEW."code", NEW."community_id", NEW."created_at", NEW."floors", NEW."geom", NEW."households", NEW."id", NEW."name", NEW."parcel_id", _pgh_attach_context(), NOW(), \'insert\', NEW."id", NEW."source_code", NEW."units", NEW."updated_at", NEW."xiaoqu_id"); RETURN NULL;', hash='165f7279201f3004f541f56ea3fa5a264895c1f4', operation='INSERT', pgid='pgtrigger_insert_insert_20c51', table='layers_building', when='AFTER')),
+            model_name="building",
+            trigger=pgtrigger.compiler.Trigger(
+                name="insert_insert",
+                sql=pgtrigger.compiler.UpsertTriggerSql(
+                    func='INSERT INTO "layers_buildingevent" ("code", "community_id", "created_at", "floors", "geom", "households", "id", "name", "parcel_id", "pgh_context_id", "pgh_created_at", "pgh_label", "pgh_obj_id", "source_code", "units", "updated_at", "xiaoqu_id") VALUES (NEW."code", NEW."community_id", NEW."created_at", NEW."floors", NEW."geom", NEW."households", NEW."id", NEW."name", NEW."parcel_id", _pgh_attach_context(), NOW(), \'insert\', NEW."id", NEW."source_code", NEW."units", NEW."updated_at", NEW."xiaoqu_id"); RETURN NULL;',
+                    hash="165f7279201f3004f541f56ea3fa5a264895c1f4",
+                    operation="INSERT",
+                    pgid="pgtrigger_insert_insert_20c51",
+                    table="layers_building",
+                    when="AFTER",
+                ),
+            ),
         ),
         pgtrigger.migrations.AddTrigger(
-            model_name='building',
-            trigger=pgtrigger.compiler.Trigger(name='update_update', sql=pgtrigger.compiler.UpsertTriggerSql(condition='WHEN (OLD."code" IS DISTINCT FROM (NEW."code") OR OLD."community_id" IS DISTINCT FROM (NEW."community_id") OR OLD."created_at" IS DISTINCT FROM (NEW."created_at") OR OLD."floors" IS DISTINCT FROM (NEW."floors") OR OLD."geom" IS DISTINCT FROM (NEW."geom") OR OLD."households" IS DISTINCT FROM (NEW."households") OR OLD."id" IS DISTINCT FROM (NEW."id") OR OLD."name" IS DISTINCT FROM (NEW."name") OR OLD."parcel_id" IS DISTINCT FROM (NEW."parcel_id") OR OLD."source_code" IS DISTINCT FROM (NEW."source_code") OR OLD."units" IS DISTINCT FROM (NEW."units") OR OLD."updated_at" IS DISTINCT FROM (NEW."updated_at") OR OLD."xiaoqu_id" IS DISTINCT FROM (NEW."xiaoqu_id"))', func='INSERT INTO "layers_buildingevent" ("code", "community_id", "created_at", "floors", "geom", "households", "id", "name", "parcel_id", "pgh_context_id", "pgh_created_at", "pgh_label", "pgh_obj_id", "source_code", "units", "updated_at", "xiaoqu_id") VALUES (NEW."code", NEW."community_id", NEW."created_at", NEW."floors", NEW."geom", NEW."households", NEW."id", NEW."name", NEW."parcel_id", _pgh_attach_context(), NOW(), \'update\', NEW."id", NEW."source_code", NEW."units", NEW."updated_at", NEW."xiaoqu_id"); RETURN NULL;', hash='ed99cd812ce4d9406cb244a8bfec620b55da6d0d', operation='UPDATE', pgid='pgtrigger_update_update_8489b', table='layers_building', when='AFTER')),
+            model_name="building",
+            trigger=pgtrigger.compiler.Trigger(
+                name="update_update",
+                sql=pgtrigger.compiler.UpsertTriggerSql(
+                    condition='WHEN (OLD."code" IS DISTINCT FROM (NEW."code") OR OLD."community_id" IS DISTINCT FROM (NEW."community_id") OR OLD."created_at" IS DISTINCT FROM (NEW."created_at") OR OLD."floors" IS DISTINCT FROM (NEW."floors") OR OLD."geom" IS DISTINCT FROM (NEW."geom") OR OLD."households" IS DISTINCT FROM (NEW."households") OR OLD."id" IS DISTINCT FROM (NEW."id") OR OLD."name" IS DISTINCT FROM (NEW."name") OR OLD."parcel_id" IS DISTINCT FROM (NEW."parcel_id") OR OLD."source_code" IS DISTINCT FROM (NEW."source_code") OR OLD."units" IS DISTINCT FROM (NEW."units") OR OLD."updated_at" IS DISTINCT FROM (NEW."updated_at") OR OLD."xiaoqu_id" IS DISTINCT FROM (NEW."xiaoqu_id"))',
+                    func='INSERT INTO "layers_buildingevent" ("code", "community_id", "created_at", "floors", "geom", "households", "id", "name", "parcel_id", "pgh_context_id", "pgh_created_at", "pgh_label", "pgh_obj_id", "source_code", "units", "updated_at", "xiaoqu_id") VALUES (NEW."code", NEW."community_id", NEW."created_at", NEW."floors", NEW."geom", NEW."households", NEW."id", NEW."name", NEW."parcel_id", _pgh_attach_context(), NOW(), \'update\', NEW."id", NEW."source_code", NEW."units", NEW."updated_at", NEW."xiaoqu_id"); RETURN NULL;',
+                    hash="ed99cd812ce4d9406cb244a8bfec620b55da6d0d",
+                    operation="UPDATE",
+                    pgid="pgtrigger_update_update_8489b",
+                    table="layers_building",
+                    when="AFTER",
+                ),
+            ),
         ),
         pgtrigger.migrations.AddTrigger(
-            model_name='building',
-            trigger=pgtrigger.compiler.Trigger(name='delete_delete', sql=pgtrigger.compiler.UpsertTriggerSql(func='INSERT INTO "layers_buildingevent" ("code", "community_id", "created_at", "floors", "geom", "households", "id", "name", "parcel_id", "pgh_context_id", "pgh_created_at", "pgh_label", "pgh_obj_id", "source_code", "units", "updated_at", "xiaoqu_id") VALUES (OLD."code", OLD."community_id", OLD."created_at", OLD."floors", OLD."geom", OLD."households", OLD."id", OLD."name", OLD."parcel_id", _pgh_attach_context(), NOW(), \'delete\', OLD."id", OLD."source_code", OLD."units", OLD."updated_at", OLD."xiaoqu_id"); RETURN NULL;', hash='c9ea1ec06cd5f4091ff813af80ab2d975a1facaf', operation='DELETE', pgid='pgtrigger_delete_delete_915f1', table='layers_building', when='AFTER')),
+            model_name="building",
+            trigger=pgtrigger.compiler.Trigger(
+                name="delete_delete",
+                sql=pgtrigger.compiler.UpsertTriggerSql(
+                    func='INSERT INTO "layers_buildingevent" ("code", "community_id", "created_at", "floors", "geom", "households", "id", "name", "parcel_id", "pgh_context_id", "pgh_created_at", "pgh_label", "pgh_obj_id", "source_code", "units", "updated_at", "xiaoqu_id") VALUES (OLD."code", OLD."community_id", OLD."created_at", OLD."floors", OLD."geom", OLD."households", OLD."id", OLD."name", OLD."parcel_id", _pgh_attach_context(), NOW(), \'delete\', OLD."id", OLD."source_code", OLD."units", OLD."updated_at", OLD."xiaoqu_id"); RETURN NULL;',
+                    hash="c9ea1ec06cd5f4091ff813af80ab2d975a1facaf",
+                    operation="DELETE",
+                    pgid="pgtrigger_delete_delete_915f1",
+                    table="layers_building",
+                    when="AFTER",
+                ),
+            ),
         ),
         pgtrigger.migrations.AddTrigger(
-            model_name='community',
-            trigger=pgtrigger.compiler.Trigger(name='insert_insert', sql=pgtrigger.compiler.UpsertTriggerSql(func='INSERT INTO "layers_communityevent" ("code", "created_at", "geom", "households_reported", "id", "name", "pgh_context_id", "pgh_created_at", "pgh_label", "pgh_obj_id", "source_code", "street_id", "updated_at", "urban_rural_code") VALUES (NEW."code", NEW."created_at", NEW."geom", NEW."households_reported", NEW."id", NEW."name", _pgh_attach_context(), NOW(), \'insert\', NEW."id", NEW."source_code", NEW."street_id", NEW."updated_at", NEW."urban_rural_code"); RETURN NULL;', hash='8e8aeb7f04f66c531813c317cfa0dd6095ed017a', operation='INSERT', pgid='pgtrigger_insert_insert_e7997', table='layers_community', when='AFTER')),
+            model_name="community",
+            trigger=pgtrigger.compiler.Trigger(
+                name="insert_insert",
+                sql=pgtrigger.compiler.UpsertTriggerSql(
+                    func='INSERT INTO "layers_communityevent" ("code", "created_at", "geom", "households_reported", "id", "name", "pgh_context_id", "pgh_created_at", "pgh_label", "pgh_obj_id", "source_code", "street_id", "updated_at", "urban_rural_code") VALUES (NEW."code", NEW."created_at", NEW."geom", NEW."households_reported", NEW."id", NEW."name", _pgh_attach_context(), NOW(), \'insert\', NEW."id", NEW."source_code", NEW."street_id", NEW."updated_at", NEW."urban_rural_code"); RETURN NULL;',
+                    hash="8e8aeb7f04f66c531813c317cfa0dd6095ed017a",
+                    operation="INSERT",
+                    pgid="pgtrigger_insert_insert_e7997",
+                    table="layers_community",
+                    when="AFTER",
+                ),
+            ),
         ),
         pgtrigger.migrations.AddTrigger(
-            model_name='community',
-            trigger=pgtrigger.compiler.Trigger(name='update_update', sql=pgtrigger.compiler.UpsertTriggerSql(condition='WHEN (OLD."code" IS DISTINCT FROM (NEW."code") OR OLD."created_at" IS DISTINCT FROM (NEW."created_at") OR OLD."geom" IS DISTINCT FROM (NEW."geom") OR OLD."households_reported" IS DISTINCT FROM (NEW."households_reported") OR OLD."id" IS DISTINCT FROM (NEW."id") OR OLD."name" IS DISTINCT FROM (NEW."name") OR OLD."source_code" IS DISTINCT FROM (NEW."source_code") OR OLD."street_id" IS DISTINCT FROM (NEW."street_id") OR OLD."updated_at" IS DISTINCT FROM (NEW."updated_at") OR OLD."urban_rural_code" IS DISTINCT FROM (NEW."urban_rural_code"))', func='INSERT INTO "layers_communityevent" ("code", "created_at", "geom", "households_reported", "id", "name", "pgh_context_id", "pgh_created_at", "pgh_label", "pgh_obj_id", "source_code", "street_id", "updated_at", "urban_rural_code") VALUES (NEW."code", NEW."created_at", NEW."geom", NEW."households_reported", NEW."id", NEW."name", _pgh_attach_context(), NOW(), \'update\', NEW."id", NEW."source_code", NEW."street_id", NEW."updated_at", NEW."urban_rural_code"); RETURN NULL;', hash='5a52948d444f8210e57b42a53d666db84113fde8', operation='UPDATE', pgid='pgtrigger_update_update_b02f0', table='layers_community', when='AFTER')),
+            model_name="community",
+            trigger=pgtrigger.compiler.Trigger(
+                name="update_update",
+                sql=pgtrigger.compiler.UpsertTriggerSql(
+                    condition='WHEN (OLD."code" IS DISTINCT FROM (NEW."code") OR OLD."created_at" IS DISTINCT FROM (NEW."created_at") OR OLD."geom" IS DISTINCT FROM (NEW."geom") OR OLD."households_reported" IS DISTINCT FROM (NEW."households_reported") OR OLD."id" IS DISTINCT FROM (NEW."id") OR OLD."name" IS DISTINCT FROM (NEW."name") OR OLD."source_code" IS DISTINCT FROM (NEW."source_code") OR OLD."street_id" IS DISTINCT FROM (NEW."street_id") OR OLD."updated_at" IS DISTINCT FROM (NEW."updated_at") OR OLD."urban_rural_code" IS DISTINCT FROM (NEW."urban_rural_code"))',
+                    func='INSERT INTO "layers_communityevent" ("code", "created_at", "geom", "households_reported", "id", "name", "pgh_context_id", "pgh_created_at", "pgh_label", "pgh_obj_id", "source_code", "street_id", "updated_at", "urban_rural_code") VALUES (NEW."code", NEW."created_at", NEW."geom", NEW."households_reported", NEW."id", NEW."name", _pgh_attach_context(), NOW(), \'update\', NEW."id", NEW."source_code", NEW."street_id", NEW."updated_at", NEW."urban_rural_code"); RETURN NULL;',
+                    hash="5a52948d444f8210e57b42a53d666db84113fde8",
+                    operation="UPDATE",
+                    pgid="pgtrigger_update_update_b02f0",
+                    table="layers_community",
+                    when="AFTER",
+                ),
+            ),
         ),
         pgtrigger.migrations.AddTrigger(
-            model_name='community',
-            trigger=pgtrigger.compiler.Trigger(name='delete_delete', sql=pgtrigger.compiler.UpsertTriggerSql(func='INSERT INTO "layers_communityevent" ("code", "created_at", "geom", "households_reported", "id", "name", "pgh_context_id", "pgh_created_at", "pgh_label", "pgh_obj_id", "source_code", "street_id", "updated_at", "urban_rural_code") VALUES (OLD."code", OLD."created_at", OLD."geom", OLD."households_reported", OLD."id", OLD."name", _pgh_attach_context(), NOW(), \'delete\', OLD."id", OLD."source_code", OLD."street_id", OLD."updated_at", OLD."urban_rural_code"); RETURN NULL;', hash='d08136fdeb5e272fccbeb06ed0fc92314569312d', operation='DELETE', pgid='pgtrigger_delete_delete_9848d', table='layers_community', when='AFTER')),
+            model_name="community",
+            trigger=pgtrigger.compiler.Trigger(
+                name="delete_delete",
+                sql=pgtrigger.compiler.UpsertTriggerSql(
+                    func='INSERT INTO "layers_communityevent" ("code", "created_at", "geom", "households_reported", "id", "name", "pgh_context_id", "pgh_created_at", "pgh_label", "pgh_obj_id", "source_code", "street_id", "updated_at", "urban_rural_code") VALUES (OLD."code", OLD."created_at", OLD."geom", OLD."households_reported", OLD."id", OLD."name", _pgh_attach_context(), NOW(), \'delete\', OLD."id", OLD."source_code", OLD."street_id", OLD."updated_at", OLD."urban_rural_code"); RETURN NULL;',
+                    hash="d08136fdeb5e272fccbeb06ed0fc92314569312d",
+                    operation="DELETE",
+                    pgid="pgtrigger_delete_delete_9848d",
+                    table="layers_community",
+                    when="AFTER",
+                ),
+            ),
         ),
         pgtrigger.migrations.AddTrigger(
-            model_name='district',
-            trigger=pgtrigger.compiler.Trigger(name='insert_insert', sql=pgtrigger.compiler.UpsertTriggerSql(func='INSERT INTO "layers_districtevent" ("code", "created_at", "geom", "id", "name", "pgh_context_id", "pgh_created_at", "pgh_label", "pgh_obj_id", "source_code", "updated_at") VALUES (NEW."code", NEW."created_at", NEW."geom", NEW."id", NEW."name", _pgh_attach_context(), NOW(), \'insert\', NEW."id", NEW."source_code", NEW."updated_at"); RETURN NULL;', hash='1f14a5a42cf27341074ee6d16f10635260a20f8e', operation='INSERT', pgid='pgtrigger_insert_insert_600ae', table='layers_district', when='AFTER')),
+            model_name="district",
+            trigger=pgtrigger.compiler.Trigger(
+                name="insert_insert",
+                sql=pgtrigger.compiler.UpsertTriggerSql(
+                    func='INSERT INTO "layers_districtevent" ("code", "created_at", "geom", "id", "name", "pgh_context_id", "pgh_created_at", "pgh_label", "pgh_obj_id", "source_code", "updated_at") VALUES (NEW."code", NEW."created_at", NEW."geom", NEW."id", NEW."name", _pgh_attach_context(), NOW(), \'insert\', NEW."id", NEW."source_code", NEW."updated_at"); RETURN NULL;',
+                    hash="1f14a5a42cf27341074ee6d16f10635260a20f8e",
+                    operation="INSERT",
+                    pgid="pgtrigger_insert_insert_600ae",
+                    table="layers_district",
+                    when="AFTER",
+                ),
+            ),
         ),
         pgtrigger.migrations.AddTrigger(
-            model_name='district',
-            trigger=pgtrigger.compiler.Trigger(name='update_update', sql=pgtrigger.compiler.UpsertTriggerSql(condition='WHEN (OLD."code" IS DISTINCT FROM (NEW."code") OR OLD."created_at" IS DISTINCT FROM (NEW."created_at") OR OLD."geom" IS DISTINCT FROM (NEW."geom") OR OLD."id" IS DISTINCT FROM (NEW."id") OR OLD."name" IS DISTINCT FROM (NEW."name") OR OLD."source_code" IS DISTINCT FROM (NEW."source_code") OR OLD."updated_at" IS DISTINCT FROM (NEW."updated_at"))', func='INSERT INTO "layers_districtevent" ("code", "created_at", "geom", "id", "name", "pgh_context_id", "pgh_created_at", "pgh_label", "pgh_obj_id", "source_code", "updated_at") VALUES (NEW."code", NEW."created_at", NEW."geom", NEW."id", NEW."name", _pgh_attach_context(), NOW(), \'update\', NEW."id", NEW."source_code", NEW."updated_at"); RETURN NULL;', hash='6c1241f66196ae109518a54b063706c867e19368', operation='UPDATE', pgid='pgtrigger_update_update_f2659', table='layers_district', when='AFTER')),
+            model_name="district",
+            trigger=pgtrigger.compiler.Trigger(
+                name="update_update",
+                sql=pgtrigger.compiler.UpsertTriggerSql(
+                    condition='WHEN (OLD."code" IS DISTINCT FROM (NEW."code") OR OLD."created_at" IS DISTINCT FROM (NEW."created_at") OR OLD."geom" IS DISTINCT FROM (NEW."geom") OR OLD."id" IS DISTINCT FROM (NEW."id") OR OLD."name" IS DISTINCT FROM (NEW."name") OR OLD."source_code" IS DISTINCT FROM (NEW."source_code") OR OLD."updated_at" IS DISTINCT FROM (NEW."updated_at"))',
+                    func='INSERT INTO "layers_districtevent" ("code", "created_at", "geom", "id", "name", "pgh_context_id", "pgh_created_at", "pgh_label", "pgh_obj_id", "source_code", "updated_at") VALUES (NEW."code", NEW."created_at", NEW."geom", NEW."id", NEW."name", _pgh_attach_context(), NOW(), \'update\', NEW."id", NEW."source_code", NEW."updated_at"); RETURN NULL;',
+                    hash="6c1241f66196ae109518a54b063706c867e19368",
+                    operation="UPDATE",
+                    pgid="pgtrigger_update_update_f2659",
+                    table="layers_district",
+                    when="AFTER",
+                ),
+            ),
         ),
         pgtrigger.migrations.AddTrigger(
-            model_name='district',
-            trigger=pgtrigger.compiler.Trigger(name='delete_delete', sql=pgtrigger.compiler.UpsertTriggerSql(func='INSERT INTO "layers_districtevent" ("code", "created_at", "geom", "id", "name", "pgh_context_id", "pgh_created_at", "pgh_label", "pgh_obj_id", "source_code", "updated_at") VALUES (OLD."code", OLD."created_at", OLD."geom", OLD."id", OLD."name", _pgh_attach_context(), NOW(), \'delete\', OLD."id", OLD."source_code", OLD."updated_at"); RETURN NULL;', hash='9fa8045f42bf537678c6100f8cf104df0a74b402', operation='DELETE', pgid='pgtrigger_delete_delete_58786', table='layers_district', when='AFTER')),
+            model_name="district",
+            trigger=pgtrigger.compiler.Trigger(
+                name="delete_delete",
+                sql=pgtrigger.compiler.UpsertTriggerSql(
+                    func='INSERT INTO "layers_districtevent" ("code", "created_at", "geom", "id", "name", "pgh_context_id", "pgh_created_at", "pgh_label", "pgh_obj_id", "source_code", "updated_at") VALUES (OLD."code", OLD."created_at", OLD."geom", OLD."id", OLD."name", _pgh_attach_context(), NOW(), \'delete\', OLD."id", OLD."source_code", OLD."updated_at"); RETURN NULL;',
+                    hash="9fa8045f42bf537678c6100f8cf104df0a74b402",
+                    operation="DELETE",
+                    pgid="pgtrigger_delete_delete_58786",
+                    table="layers_district",
+                    when="AFTER",
+                ),
+            ),
         ),
         pgtrigger.migrations.AddTrigger(
-            model_name='grid',
-            trigger=pgtrigger.compiler.Trigger(name='insert_insert', sql=pgtrigger.compiler.UpsertTriggerSql(func='INSERT INTO "layers_gridevent" ("building_count", "code", "community_id", "created_at", "geom", "geom_source", "households", "households_reported", "id", "name", "pgh_context_id", "pgh_created_at", "pgh_label", "pgh_obj_id", "source_code", "updated_at") VALUES (NEW."building_count", NEW."code", NEW."community_id", NEW."created_at", NEW."geom", NEW."geom_source", NEW."households", NEW."households_reported", NEW."id", NEW."name", _pgh_attach_context(), NOW(), \'insert\', NEW."id", NEW."source_code", NEW."updated_at"); RETURN NULL;', hash='d6cfacc0b965ab9ae24e8805736ecf65e9ccc239', operation='INSERT', pgid='pgtrigger_insert_insert_d20f2', table='layers_grid', when='AFTER')),
+            model_name="grid",
+            trigger=pgtrigger.compiler.Trigger(
+                name="insert_insert",
+                sql=pgtrigger.compiler.UpsertTriggerSql(
+                    func='INSERT INTO "layers_gridevent" ("building_count", "code", "community_id", "created_at", "geom", "geom_source", "households", "households_reported", "id", "name", "pgh_context_id", "pgh_created_at", "pgh_label", "pgh_obj_id", "source_code", "updated_at") VALUES (NEW."building_count", NEW."code", NEW."community_id", NEW."created_at", NEW."geom", NEW."geom_source", NEW."households", NEW."households_reported", NEW."id", NEW."name", _pgh_attach_context(), NOW(), \'insert\', NEW."id", NEW."source_code", NEW."updated_at"); RETURN NULL;',
+                    hash="d6cfacc0b965ab9ae24e8805736ecf65e9ccc239",
+                    operation="INSERT",
+                    pgid="pgtrigger_insert_insert_d20f2",
+                    table="layers_grid",
+                    when="AFTER",
+                ),
+            ),
         ),
         pgtrigger.migrations.AddTrigger(
-            model_name='grid',
-            trigger=pgtrigger.compiler.Trigger(name='update_update', sql=pgtrigger.compiler.UpsertTriggerSql(condition='WHEN (OLD."building_count" IS DISTINCT FROM (NEW."building_count") OR OLD."code" IS DISTINCT FROM (NEW."code") OR OLD."community_id" IS DISTINCT FROM (NEW."community_id") OR OLD."created_at" IS DISTINCT FROM (NEW."created_at") OR OLD."geom" IS DISTINCT FROM (NEW."geom") OR OLD."geom_source" IS DISTINCT FROM (NEW."geom_source") OR OLD."households" IS DISTINCT FROM (NEW."households") OR OLD."households_reported" IS DISTINCT FROM (NEW."households_reported") OR OLD."id" IS DISTINCT FROM (NEW."id") OR OLD."name" IS DISTINCT FROM (NEW."name") OR OLD."source_code" IS DISTINCT FROM (NEW."source_code") OR OLD."updated_at" IS DISTINCT FROM (NEW."updated_at"))', func='INSERT INTO "layers_gridevent" ("building_count", "code", "community_id", "created_at", "geom", "geom_source", "households", "households_reported", "id", "name", "pgh_context_id", "pgh_created_at", "pgh_label", "pgh_obj_id", "source_code", "updated_at") VALUES (NEW."building_count", NEW."code", NEW."community_id", NEW."created_at", NEW."geom", NEW."geom_source", NEW."households", NEW."households_reported", NEW."id", NEW."name", _pgh_attach_context(), NOW(), \'update\', NEW."id", NEW."source_code", NEW."updated_at"); RETURN NULL;', hash='9aa7803d89213380b1e97d2228850ce6f48b2479', operation='UPDATE', pgid='pgtrigger_update_update_0a56f', table='layers_grid', when='AFTER')),
+            model_name="grid",
+            trigger=pgtrigger.compiler.Trigger(
+                name="update_update",
+                sql=pgtrigger.compiler.UpsertTriggerSql(
+                    condition='WHEN (OLD."building_count" IS DISTINCT FROM (NEW."building_count") OR OLD."code" IS DISTINCT FROM (NEW."code") OR OLD."community_id" IS DISTINCT FROM (NEW."community_id") OR OLD."created_at" IS DISTINCT FROM (NEW."created_at") OR OLD."geom" IS DISTINCT FROM (NEW."geom") OR OLD."geom_source" IS DISTINCT FROM (NEW."geom_source") OR OLD."households" IS DISTINCT FROM (NEW."households") OR OLD."households_reported" IS DISTINCT FROM (NEW."households_reported") OR OLD."id" IS DISTINCT FROM (NEW."id") OR OLD."name" IS DISTINCT FROM (NEW."name") OR OLD."source_code" IS DISTINCT FROM (NEW."source_code") OR OLD."updated_at" IS DISTINCT FROM (NEW."updated_at"))',
+                    func='INSERT INTO "layers_gridevent" ("building_count", "code", "community_id", "created_at", "geom", "geom_source", "households", "households_reported", "id", "name", "pgh_context_id", "pgh_created_at", "pgh_label", "pgh_obj_id", "source_code", "updated_at") VALUES (NEW."building_count", NEW."code", NEW."community_id", NEW."created_at", NEW."geom", NEW."geom_source", NEW."households", NEW."households_reported", NEW."id", NEW."name", _pgh_attach_context(), NOW(), \'update\', NEW."id", NEW."source_code", NEW."updated_at"); RETURN NULL;',
+                    hash="9aa7803d89213380b1e97d2228850ce6f48b2479",
+                    operation="UPDATE",
+                    pgid="pgtrigger_update_update_0a56f",
+                    table="layers_grid",
+                    when="AFTER",
+                ),
+            ),
         ),
         pgtrigger.migrations.AddTrigger(
-            model_name='grid',
-            trigger=pgtrigger.compiler.Trigger(name='delete_delete', sql=pgtrigger.compiler.UpsertTriggerSql(func='INSERT INTO "layers_gridevent" ("building_count", "code", "community_id", "created_at", "geom", "geom_source", "households", "households_reported", "id", "name", "pgh_context_id", "pgh_created_at", "pgh_label", "pgh_obj_id", "source_code", "updated_at") VALUES (OLD."building_count", OLD."code", OLD."community_id", OLD."created_at", OLD."geom", OLD."geom_source", OLD."households", OLD."households_reported", OLD."id", OLD."name", _pgh_attach_context(), NOW(), \'delete\', OLD."id", OLD."source_code", OLD."updated_at"); RETURN NULL;', hash='72b30948c2d4c2e7d4e6cc30b5618eb6ef8064cc', operation='DELETE', pgid='pgtrigger_delete_delete_90cd7', table='layers_grid', when='AFTER')),
+            model_name="grid",
+            trigger=pgtrigger.compiler.Trigger(
+                name="delete_delete",
+                sql=pgtrigger.compiler.UpsertTriggerSql(
+                    func='INSERT INTO "layers_gridevent" ("building_count", "code", "community_id", "created_at", "geom", "geom_source", "households", "households_reported", "id", "name", "pgh_context_id", "pgh_created_at", "pgh_label", "pgh_obj_id", "source_code", "updated_at") VALUES (OLD."building_count", OLD."code", OLD."community_id", OLD."created_at", OLD."geom", OLD."geom_source", OLD."households", OLD."households_reported", OLD."id", OLD."name", _pgh_attach_context(), NOW(), \'delete\', OLD."id", OLD."source_code", OLD."updated_at"); RETURN NULL;',
+                    hash="72b30948c2d4c2e7d4e6cc30b5618eb6ef8064cc",
+                    operation="DELETE",
+                    pgid="pgtrigger_delete_delete_90cd7",
+                    table="layers_grid",
+                    when="AFTER",
+                ),
+            ),
         ),
         pgtrigger.migrations.AddTrigger(
-            model_name='microgrid',
-            trigger=pgtrigger.compiler.Trigger(name='insert_insert', sql=pgtrigger.compiler.UpsertTriggerSql(func='INSERT INTO "layers_microgridevent" ("building_count", "code", "created_at", "geom", "geom_source", "grid_id", "households", "households_reported", "id", "name", "pgh_context_id", "pgh_created_at", "pgh_label", "pgh_obj_id", "source_code", "updated_at") VALUES (NEW."building_count", NEW."code", NEW."created_at", NEW."geom", NEW."geom_source", NEW."grid_id", NEW."households", NEW."households_reported", NEW."id", NEW."name", _pgh_attach_context(), NOW(), \'insert\', NEW."id", NEW."source_code", NEW."updated_at"); RETURN NULL;', hash='2a1f720f1f2e757aeb1bf345307c60df13a2cba2', operation='INSERT', pgid='pgtrigger_insert_insert_b7c90', table='layers_microgrid', when='AFTER')),
+            model_name="microgrid",
+            trigger=pgtrigger.compiler.Trigger(
+                name="insert_insert",
+                sql=pgtrigger.compiler.UpsertTriggerSql(
+                    func='INSERT INTO "layers_microgridevent" ("building_count", "code", "created_at", "geom", "geom_source", "grid_id", "households", "households_reported", "id", "name", "pgh_context_id", "pgh_created_at", "pgh_label", "pgh_obj_id", "source_code", "updated_at") VALUES (NEW."building_count", NEW."code", NEW."created_at", NEW."geom", NEW."geom_source", NEW."grid_id", NEW."households", NEW."households_reported", NEW."id", NEW."name", _pgh_attach_context(), NOW(), \'insert\', NEW."id", NEW."source_code", NEW."updated_at"); RETURN NULL;',
+                    hash="2a1f720f1f2e757aeb1bf345307c60df13a2cba2",
+                    operation="INSERT",
+                    pgid="pgtrigger_insert_insert_b7c90",
+                    table="layers_microgrid",
+                    when="AFTER",
+                ),
+            ),
         ),
         pgtrigger.migrations.AddTrigger(
-            model_name='microgrid',
-            trigger=pgtrigger.compiler.Trigger(name='update_update', sql=pgtrigger.compiler.UpsertTriggerSql(condition='WHEN (OLD."building_count" IS DISTINCT FROM (NEW."building_count") OR OLD."code" IS DISTINCT FROM (NEW."code") OR OLD."created_at" IS DISTINCT FROM (NEW."created_at") OR OLD."geom" IS DISTINCT FROM (NEW."geom") OR OLD."geom_source" IS DISTINCT FROM (NEW."geom_source") OR OLD."grid_id" IS DISTINCT FROM (NEW."grid_id") OR OLD."households" IS DISTINCT FROM (NEW."households") OR OLD."households_reported" IS DISTINCT FROM (NEW."households_reported") OR OLD."id" IS DISTINCT FROM (NEW."id") OR OLD."name" IS DISTINCT FROM (NEW."name") OR OLD."source_code" IS DISTINCT FROM (NEW."source_code") OR OLD."updated_at" IS DISTINCT FROM (NEW."updated_at"))', func='INSERT INTO "layers_microgridevent" ("building_count", "code", "created_at", "geom", "geom_source", "grid_id", "households", "households_reported", "id", "name", "pgh_context_id", "pgh_created_at", "pgh_label", "pgh_obj_id", "source_code", "updated_at") VALUES (NEW."building_count", NEW."code", NEW."created_at", NEW."geom", NEW."geom_source", NEW."grid_id", NEW."households", NEW."households_reported", NEW."id", NEW."name", _pgh_attach_context(), NOW(), \'update\', NEW."id", NEW."source_code", NEW."updated_at"); RETURN NULL;', hash='a8b8eb22b253a4173777d067dd1d8cf9513ee7f4', operation='UPDATE', pgid='pgtrigger_update_update_fe241', table='layers_microgrid', when='AFTER')),
+            model_name="microgrid",
+            trigger=pgtrigger.compiler.Trigger(
+                name="update_update",
+                sql=pgtrigger.compiler.UpsertTriggerSql(
+                    condition='WHEN (OLD."building_count" IS DISTINCT FROM (NEW."building_count") OR OLD."code" IS DISTINCT FROM (NEW."code") OR OLD."created_at" IS DISTINCT FROM (NEW."created_at") OR OLD."geom" IS DISTINCT FROM (NEW."geom") OR OLD."geom_source" IS DISTINCT FROM (NEW."geom_source") OR OLD."grid_id" IS DISTINCT FROM (NEW."grid_id") OR OLD."households" IS DISTINCT FROM (NEW."households") OR OLD."households_reported" IS DISTINCT FROM (NEW."households_reported") OR OLD."id" IS DISTINCT FROM (NEW."id") OR OLD."name" IS DISTINCT FROM (NEW."name") OR OLD."source_code" IS DISTINCT FROM (NEW."source_code") OR OLD."updated_at" IS DISTINCT FROM (NEW."updated_at"))',
+                    func='INSERT INTO "layers_microgridevent" ("building_count", "code", "created_at", "geom", "geom_source", "grid_id", "households", "households_reported", "id", "name", "pgh_context_id", "pgh_created_at", "pgh_label", "pgh_obj_id", "source_code", "updated_at") VALUES (NEW."building_count", NEW."code", NEW."created_at", NEW."geom", NEW."geom_source", NEW."grid_id", NEW."households", NEW."households_reported", NEW."id", NEW."name", _pgh_attach_context(), NOW(), \'update\', NEW."id", NEW."source_code", NEW."updated_at"); RETURN NULL;',
+                    hash="a8b8eb22b253a4173777d067dd1d8cf9513ee7f4",
+                    operation="UPDATE",
+                    pgid="pgtrigger_update_update_fe241",
+                    table="layers_microgrid",
+                    when="AFTER",
+                ),
+            ),
         ),
         pgtrigger.migrations.AddTrigger(
-            model_name='microgrid',
-            trigger=pgtrigger.compiler.Trigger(name='delete_delete', sql=pgtrigger.compiler.UpsertTriggerSql(func='INSERT INTO "layers_microgridevent" ("building_count", "code", "created_at", "geom", "geom_source", "grid_id", "households", "households_reported", "id", "name", "pgh_context_id", "pgh_created_at", "pgh_label", "pgh_obj_id", "source_code", "updated_at") VALUES (OLD."building_count", OLD."code", OLD."created_at", OLD."geom", OLD."geom_source", OLD."grid_id", OLD."households", OLD."households_reported", OLD."id", OLD."name", _pgh_attach_context(), NOW(), \'delete\', OLD."id", OLD."source_code", OLD."updated_at"); RETURN NULL;', hash='ecdf77cf16cf3fb7e6d206f8d9c1a617ce373a57', operation='DELETE', pgid='pgtrigger_delete_delete_8a1a4', table='layers_microgrid', when='AFTER')),
+            model_name="microgrid",
+            trigger=pgtrigger.compiler.Trigger(
+                name="delete_delete",
+                sql=pgtrigger.compiler.UpsertTriggerSql(
+                    func='INSERT INTO "layers_microgridevent" ("building_count", "code", "created_at", "geom", "geom_source", "grid_id", "households", "households_reported", "id", "name", "pgh_context_id", "pgh_created_at", "pgh_label", "pgh_obj_id", "source_code", "updated_at") VALUES (OLD."building_count", OLD."code", OLD."created_at", OLD."geom", OLD."geom_source", OLD."grid_id", OLD."households", OLD."households_reported", OLD."id", OLD."name", _pgh_attach_context(), NOW(), \'delete\', OLD."id", OLD."source_code", OLD."updated_at"); RETURN NULL;',
+                    hash="ecdf77cf16cf3fb7e6d206f8d9c1a617ce373a57",
+                    operation="DELETE",
+                    pgid="pgtrigger_delete_delete_8a1a4",
+                    table="layers_microgrid",
+                    when="AFTER",
+                ),
+            ),
         ),
         pgtrigger.migrations.AddTrigger(
-            model_name='street',
-            trigger=pgtrigger.compiler.Trigger(name='insert_insert', sql=pgtrigger.compiler.UpsertTriggerSql(func='INSERT INTO "layers_streetevent" ("code", "created_at", "district_id", "geom", "id", "name", "pgh_context_id", "pgh_created_at", "pgh_label", "pgh_obj_id", "source_code", "updated_at") VALUES (NEW."code", NEW."created_at", NEW."district_id", NEW."geom", NEW."id", NEW."name", _pgh_attach_context(), NOW(), \'insert\', NEW."id", NEW."source_code", NEW."updated_at"); RETURN NULL;', hash='a22414e84e708d1f6c9b54e94ade54f20effd83b', operation='INSERT', pgid='pgtrigger_insert_insert_10661', table='layers_street', when='AFTER')),
+            model_name="street",
+            trigger=pgtrigger.compiler.Trigger(
+                name="insert_insert",
+                sql=pgtrigger.compiler.UpsertTriggerSql(
+                    func='INSERT INTO "layers_streetevent" ("code", "created_at", "district_id", "geom", "id", "name", "pgh_context_id", "pgh_created_at", "pgh_label", "pgh_obj_id", "source_code", "updated_at") VALUES (NEW."code", NEW."created_at", NEW."district_id", NEW."geom", NEW."id", NEW."name", _pgh_attach_context(), NOW(), \'insert\', NEW."id", NEW."source_code", NEW."updated_at"); RETURN NULL;',
+                    hash="a22414e84e708d1f6c9b54e94ade54f20effd83b",
+                    operation="INSERT",
+                    pgid="pgtrigger_insert_insert_10661",
+                    table="layers_street",
+                    when="AFTER",
+                ),
+            ),
         ),
         pgtrigger.migrations.AddTrigger(
-            model_name='street',
-            trigger=pgtrigger.compiler.Trigger(name='update_update', sql=pgtrigger.compiler.UpsertTriggerSql(condition='WHEN (OLD."code" IS DISTINCT FROM (NEW."code") OR OLD."created_at" IS DISTINCT FROM (NEW."created_at") OR OLD."district_id" IS DISTINCT FROM (NEW."district_id") OR OLD."geom" IS DISTINCT FROM (NEW."geom") OR OLD."id" IS DISTINCT FROM (NEW."id") OR OLD."name" IS DISTINCT FROM (NEW."name") OR OLD."source_code" IS DISTINCT FROM (NEW."source_code") OR OLD."updated_at" IS DISTINCT FROM (NEW."updated_at"))', func='INSERT INTO "layers_streetevent" ("code", "created_at", "district_id", "geom", "id", "name", "pgh_context_id", "pgh_created_at", "pgh_label", "pgh_obj_id", "source_code", "updated_at") VALUES (NEW."code", NEW."created_at", NEW."district_id", NEW."geom", NEW."id", NEW."name", _pgh_attach_context(), NOW(), \'update\', NEW."id", NEW."source_code", NEW."updated_at"); RETURN NULL;', hash='b644611edc213199246a5cf6d1df8327fdd48184', operation='UPDATE', pgid='pgtrigger_update_update_dedeb', table='layers_street', when='AFTER')),
+            model_name="street",
+            trigger=pgtrigger.compiler.Trigger(
+                name="update_update",
+                sql=pgtrigger.compiler.UpsertTriggerSql(
+                    condition='WHEN (OLD."code" IS DISTINCT FROM (NEW."code") OR OLD."created_at" IS DISTINCT FROM (NEW."created_at") OR OLD."district_id" IS DISTINCT FROM (NEW."district_id") OR OLD."geom" IS DISTINCT FROM (NEW."geom") OR OLD."id" IS DISTINCT FROM (NEW."id") OR OLD."name" IS DISTINCT FROM (NEW."name") OR OLD."source_code" IS DISTINCT FROM (NEW."source_code") OR OLD."updated_at" IS DISTINCT FROM (NEW."updated_at"))',
+                    func='INSERT INTO "layers_streetevent" ("code", "created_at", "district_id", "geom", "id", "name", "pgh_context_id", "pgh_created_at", "pgh_label", "pgh_obj_id", "source_code", "updated_at") VALUES (NEW."code", NEW."created_at", NEW."district_id", NEW."geom", NEW."id", NEW."name", _pgh_attach_context(), NOW(), \'update\', NEW."id", NEW."source_code", NEW."updated_at"); RETURN NULL;',
+                    hash="b644611edc213199246a5cf6d1df8327fdd48184",
+                    operation="UPDATE",
+                    pgid="pgtrigger_update_update_dedeb",
+                    table="layers_street",
+                    when="AFTER",
+                ),
+            ),
         ),
         pgtrigger.migrations.AddTrigger(
-            model_name='street',
-            trigger=pgtrigger.compiler.Trigger(name='delete_delete', sql=pgtrigger.compiler.UpsertTriggerSql(func='INSERT INTO "layers_streetevent" ("code", "created_at", "district_id", "geom", "id", "name", "pgh_context_id", "pgh_created_at", "pgh_label", "pgh_obj_id", "source_code", "updated_at") VALUES (OLD."code", OLD."created_at", OLD."district_id", OLD."geom", OLD."id", OLD."name", _pgh_attach_context(), NOW(), \'delete\', OLD."id", OLD."source_code", OLD."updated_at"); RETURN NULL;', hash='fe5d90fa910763b83236f5942f9f302fe8cfccdd', operation='DELETE', pgid='pgtrigger_delete_delete_cf814', table='layers_street', when='AFTER')),
+            model_name="street",
+            trigger=pgtrigger.compiler.Trigger(
+                name="delete_delete",
+                sql=pgtrigger.compiler.UpsertTriggerSql(
+                    func='INSERT INTO "layers_streetevent" ("code", "created_at", "district_id", "geom", "id", "name", "pgh_context_id", "pgh_created_at", "pgh_label", "pgh_obj_id", "source_code", "updated_at") VALUES (OLD."code", OLD."created_at", OLD."district_id", OLD."geom", OLD."id", OLD."name", _pgh_attach_context(), NOW(), \'delete\', OLD."id", OLD."source_code", OLD."updated_at"); RETURN NULL;',
+                    hash="fe5d90fa910763b83236f5942f9f302fe8cfccdd",
+                    operation="DELETE",
+                    pgid="pgtrigger_delete_delete_cf814",
+                    table="layers_street",
+                    when="AFTER",
+                ),
+            ),
         ),
         pgtrigger.migrations.AddTrigger(
-            model_name='xiaoqu',
-            trigger=pgtrigger.compiler.Trigger(name='insert_insert', sql=pgtrigger.compiler.UpsertTriggerSql(func='INSERT INTO "layers_xiaoquevent" ("code", "community_id", "created_at", "geom", "id", "kind", "name", "owners_committee", "party_organisation", "pgh_context_id", "pgh_created_at", "pgh_label", "pgh_obj_id", "property_company", "source_code", "updated_at") VALUES (NEW."code", NEW."community_id", NEW."created_at", NEW."geom", NEW."id", NEW."kind", NEW."name", NEW."owners_committee", NEW."party_organisation", _pgh_attach_context(), NOW(), \'insert\', NEW."id", NEW."property_company", NEW."source_code", NEW."updated_at"); RETURN NULL;', hash='951faa671be6baff67a4a34a5b22634dc8565599', operation='INSERT', pgid='pgtrigger_insert_insert_db629', table='layers_xiaoqu', when='AFTER')),
+            model_name="xiaoqu",
+            trigger=pgtrigger.compiler.Trigger(
+                name="insert_insert",
+                sql=pgtrigger.compiler.UpsertTriggerSql(
+                    func='INSERT INTO "layers_xiaoquevent" ("code", "community_id", "created_at", "geom", "id", "kind", "name", "owners_committee", "party_organisation", "pgh_context_id", "pgh_created_at", "pgh_label", "pgh_obj_id", "property_company", "source_code", "updated_at") VALUES (NEW."code", NEW."community_id", NEW."created_at", NEW."geom", NEW."id", NEW."kind", NEW."name", NEW."owners_committee", NEW."party_organisation", _pgh_attach_context(), NOW(), \'insert\', NEW."id", NEW."property_company", NEW."source_code", NEW."updated_at"); RETURN NULL;',
+                    hash="951faa671be6baff67a4a34a5b22634dc8565599",
+                    operation="INSERT",
+                    pgid="pgtrigger_insert_insert_db629",
+                    table="layers_xiaoqu",
+                    when="AFTER",
+                ),
+            ),
         ),
         pgtrigger.migrations.AddTrigger(
-            model_name='xiaoqu',
-            trigger=pgtrigger.compiler.Trigger(name='update_update', sql=pgtrigger.compiler.UpsertTriggerSql(condition='WHEN (OLD."code" IS DISTINCT FROM (NEW."code") OR OLD."community_id" IS DISTINCT FROM (NEW."community_id") OR OLD."created_at" IS DISTINCT FROM (NEW."created_at") OR OLD."geom" IS DISTINCT FROM (NEW."geom") OR OLD."id" IS DISTINCT FROM (NEW."id") OR OLD."kind" IS DISTINCT FROM (NEW."kind") OR OLD."name" IS DISTINCT FROM (NEW."name") OR OLD."owners_committee" IS DISTINCT FROM (NEW."owners_committee") OR OLD."party_organisation" IS DISTINCT FROM (NEW."party_organisation") OR OLD."property_company" IS DISTINCT FROM (NEW."property_company") OR OLD."source_code" IS DISTINCT FROM (NEW."source_code") OR OLD."updated_at" IS DISTINCT FROM (NEW."updated_at"))', func='INSERT INTO "layers_xiaoquevent" ("code", "community_id", "created_at", "geom", "id", "kind", "name", "owners_committee", "party_organisation", "pgh_context_id", "pgh_created_at", "pgh_label", "pgh_obj_id", "property_company", "source_code", "updated_at") VALUES (NEW."code", NEW."community_id", NEW."created_at", NEW."geom", NEW."id", NEW."kind", NEW."name", NEW."owners_committee", NEW."party_organisation", _pgh_attach_context(), NOW(), \'update\', NEW."id", NEW."property_company", NEW."source_code", NEW."updated_at"); RETURN NULL;', hash='4257820c1f3947b0342d1b8e11c8e32d685fd32e', operation='UPDATE', pgid='pgtrigger_update_update_7dc08', table='layers_xiaoqu', when='AFTER')),
+            model_name="xiaoqu",
+            trigger=pgtrigger.compiler.Trigger(
+                name="update_update",
+                sql=pgtrigger.compiler.UpsertTriggerSql(
+                    condition='WHEN (OLD."code" IS DISTINCT FROM (NEW."code") OR OLD."community_id" IS DISTINCT FROM (NEW."community_id") OR OLD."created_at" IS DISTINCT FROM (NEW."created_at") OR OLD."geom" IS DISTINCT FROM (NEW."geom") OR OLD."id" IS DISTINCT FROM (NEW."id") OR OLD."kind" IS DISTINCT FROM (NEW."kind") OR OLD."name" IS DISTINCT FROM (NEW."name") OR OLD."owners_committee" IS DISTINCT FROM (NEW."owners_committee") OR OLD."party_organisation" IS DISTINCT FROM (NEW."party_organisation") OR OLD."property_company" IS DISTINCT FROM (NEW."property_company") OR OLD."source_code" IS DISTINCT FROM (NEW."source_code") OR OLD."updated_at" IS DISTINCT FROM (NEW."updated_at"))',
+                    func='INSERT INTO "layers_xiaoquevent" ("code", "community_id", "created_at", "geom", "id", "kind", "name", "owners_committee", "party_organisation", "pgh_context_id", "pgh_created_at", "pgh_label", "pgh_obj_id", "property_company", "source_code", "updated_at") VALUES (NEW."code", NEW."community_id", NEW."created_at", NEW."geom", NEW."id", NEW."kind", NEW."name", NEW."owners_committee", NEW."party_organisation", _pgh_attach_context(), NOW(), \'update\', NEW."id", NEW."property_company", NEW."source_code", NEW."updated_at"); RETURN NULL;',
+                    hash="4257820c1f3947b0342d1b8e11c8e32d685fd32e",
+                    operation="UPDATE",
+                    pgid="pgtrigger_update_update_7dc08",
+                    table="layers_xiaoqu",
+                    when="AFTER",
+                ),
+            ),
         ),
         pgtrigger.migrations.AddTrigger(
-            model_name='xiaoqu',
-            trigger=pgtrigger.compiler.Trigger(name='delete_delete', sql=pgtrigger.compiler.UpsertTriggerSql(func='INSERT INTO "layers_xiaoquevent" ("code", "community_id", "created_at", "geom", "id", "kind", "name", "owners_committee", "party_organisation", "pgh_context_id", "pgh_created_at", "pgh_label", "pgh_obj_id", "property_company", "source_code", "updated_at") VALUES (OLD."code", OLD."community_id", OLD."created_at", OLD."geom", OLD."id", OLD."kind", OLD."name", OLD."owners_committee", OLD."party_organisation", _pgh_attach_context(), NOW(), \'delete\', OLD."id", OLD."property_company", OLD."source_code", OLD."updated_at"); RETURN NULL;', hash='5f495c4c46fcc44f9781f450186b79e35110f618', operation='DELETE', pgid='pgtrigger_delete_delete_11465', table='layers_xiaoqu', when='AFTER')),
+            model_name="xiaoqu",
+            trigger=pgtrigger.compiler.Trigger(
+                name="delete_delete",
+                sql=pgtrigger.compiler.UpsertTriggerSql(
+                    func='INSERT INTO "layers_xiaoquevent" ("code", "community_id", "created_at", "geom", "id", "kind", "name", "owners_committee", "party_organisation", "pgh_context_id", "pgh_created_at", "pgh_label", "pgh_obj_id", "property_company", "source_code", "updated_at") VALUES (OLD."code", OLD."community_id", OLD."created_at", OLD."geom", OLD."id", OLD."kind", OLD."name", OLD."owners_committee", OLD."party_organisation", _pgh_attach_context(), NOW(), \'delete\', OLD."id", OLD."property_company", OLD."source_code", OLD."updated_at"); RETURN NULL;',
+                    hash="5f495c4c46fcc44f9781f450186b79e35110f618",
+                    operation="DELETE",
+                    pgid="pgtrigger_delete_delete_11465",
+                    table="layers_xiaoqu",
+                    when="AFTER",
+                ),
+            ),
         ),
     ]

@@ -1,4 +1,4 @@
-"""Background jobs a user started (today: batch lookups) and their files.
+"""Background jobs a user started (batch lookups, district onboardings) and their files.
 
 The queue itself is procrastinate's (layers/jobs.py); a `Job` is what the user sees of one queued
 task: whose it is, how far it got, its error, its result. The input and result files are kept in
@@ -16,6 +16,7 @@ from django.db import models
 class Job(models.Model):
     class Kind(models.TextChoices):
         BATCH_LOOKUP = "batch_lookup", "batch lookup"
+        ONBOARD = "onboard", "district onboarding"
 
     class Status(models.TextChoices):
         QUEUED = "queued", "queued"

@@ -15,6 +15,7 @@ from django.conf import settings
 from django.urls import reverse
 from django.views.decorators.http import require_safe
 
+from geo.city_profile import city_profile
 from geo.errors import BadRequest, NotFound
 from geo.http import json_response
 from geo.params import BIGINT_MAX, INT4_MAX, date_parse, int_parse
@@ -64,7 +65,7 @@ def _spec(request, collection_id: str) -> LayerColumns:
 @require_safe
 def landing(request):
     body = {
-        "title": f"GridAtlas · {settings.GRIDATLAS_CITY_NAME}",
+        "title": f"GridAtlas · {city_profile().name}",
         "description": "Community-grid layers (districts to buildings, stations, units) as OGC "
         "API Features, GeoJSON in CRS84.",
         "links": [

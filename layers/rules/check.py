@@ -88,7 +88,7 @@ RULE_LABELS = {
 }
 # The notices' names as the check report shows them, by kind.
 NOTICE_LABELS = {
-    "not_divided": gettext_lazy("Not divided at a level in use nearby"),
+    "not_divided": gettext_lazy("Not divided at this level"),
     "households_unknown": gettext_lazy("Households unknown"),
 }
 # Messages in the request's language (gettext at format time), by kind (a rule's own key, or a
@@ -102,12 +102,12 @@ MESSAGES = {
         "{level} {0} has {households} households, outside the band {lo}–{hi}"
     ),
     "load_band_reported": gettext_lazy(
-        "{level} {0} has {households} households as reported by its source (no buildings are "
-        "loaded in its community), outside the band {lo}–{hi}"
+        "{level} {0} has {households} households as reported by its source (no count derived "
+        "from buildings), outside the band {lo}–{hi}"
     ),
     "households_unknown": gettext_lazy(
-        "{level} {0}: households unknown (no buildings loaded in its community, none reported), "
-        "so its band is not checked: load the buildings or give households_reported"
+        "{level} {0}: households unknown (no count derived from buildings, none reported), so "
+        "its band is not checked: load the buildings and parcels, or give households_reported"
     ),
     "not_divided": gettext_lazy(
         "{0} has no {level} at all, though other parts of its area have them: its gaps are not "
@@ -268,9 +268,9 @@ def _unit_rules(run, level: str, rules: tuple[str, ...], params: dict, scope_lik
     table = UNITS[level]
     if "split_building" in rules:
         run("split_building.sql", level, "layers_building", params=params, unit=table)
+    pchild = PARCEL_COLUMNS[level]["pchild"]
     if "load_band" in rules:
         bands = {**_bands(level), "scope_like": scope_like}
-        run("load_band.sql", level, table, params=bands, unit=table)
+        run("load_band.sql", level, table, params=bands, unit=table, pchild=pchild)
     if "derivation" in rules:
-        pchild = PARCEL_COLUMNS[level]["pchild"]
         run("derivation.sql", level, table, params=params, unit=table, pchild=pchild)

@@ -1,5 +1,6 @@
 """The grid card of a place, for field workers: which street, community, grid and micro-grid a
-point is in, its compound and building, who answers for it, and the nearest service stations.
+point is in, its compound and building, who answers for it, and the nearest service stations
+within GRIDATLAS_NEAREST_STATION_MAX_M (farther ones are no answer: another city's, say).
 
 Points are EPSG:4326 (WGS84/CGCS2000) degrees: GCJ-02 and BD-09 input is converted before, at
 the edge (geo.chinese_crs). Distances are metres on the spheroid; walking distances multiply
@@ -11,6 +12,7 @@ import json
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+from django.conf import settings
 from django.db import connection
 from django.utils import timezone
 
@@ -35,7 +37,8 @@ class GridCard:
     xiaoqu: dict | None
     building: dict | None
     nearest_grid: dict | None  # only when the point is in no grid
-    stations: list[dict]
+    stations: list[dict]  # the nearest, only those within nearest_station_max_m; [] if none
+    nearest_station_max_m: float  # GRIDATLAS_NEAREST_STATION_MAX_M, so a page can say "none within"
     workers: list[dict]
     contacts_visible: bool
     notes: list[str] = field(default_factory=list)
@@ -78,6 +81,7 @@ def grid_card_for_point(*, lon: float, lat: float, contacts_visible: bool) -> Gr
                 "lat": lat,
                 "stations": STATIONS_SHOWN,
                 "station_candidates": STATION_CANDIDATES,
+                "station_max_m": float(settings.GRIDATLAS_NEAREST_STATION_MAX_M),
             },
         )
         raw = cur.fetchone()[0]
@@ -85,6 +89,8 @@ def grid_card_for_point(*, lon: float, lat: float, contacts_visible: bool) -> Gr
     detour = detour_factor()
     stations = [{**s, "walk_m": round(s["distance_m"] * detour)} for s in row["stations"]]
     notes = []
+    if not stations:
+        notes.append(f"no service station within {settings.GRIDATLAS_NEAREST_STATION_MAX_M:,.0f} m")
     nearest = row["nearest_grid"]
     if nearest is not None:
         nearest = {**nearest, "distance_m": round(nearest["distance_m"], 1)}
@@ -103,6 +109,7 @@ def grid_card_for_point(*, lon: float, lat: float, contacts_visible: bool) -> Gr
         building=_strip(row["building"], "xiaoqu_id"),
         nearest_grid=nearest,
         stations=stations,
+        nearest_station_max_m=float(settings.GRIDATLAS_NEAREST_STATION_MAX_M),
         workers=_workers(row["workers"], contacts_visible=contacts_visible),
         contacts_visible=contacts_visible,
         notes=notes,

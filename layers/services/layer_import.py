@@ -27,6 +27,7 @@ from django.conf import settings
 from django.db import connection, transaction
 from psycopg import sql
 
+from geo.city_profile import city_profile_forget
 from geo.codes import LEVELS
 from geo.errors import BadRequest
 from geo.sql import sql_compose
@@ -51,6 +52,7 @@ from layers.permissions import SYSTEM, ImportScope, import_authorise
 from layers.rules import boundary_violations
 from layers.rules.check import RELATIONS
 from layers.rules.compare import violations_deduplicated, violations_new
+from layers.services.import_parcels import import_parcels_build
 
 Progress = Callable[[str, int, int], None] | None
 # The rules that block the import of a boundary layer (catalogue `boundary_rules`) when the new
@@ -81,6 +83,9 @@ def layer_import(
     dry_run: bool = True,
     make_valid: bool = False,
     county: str | None = None,
+    code_map: dict[str, str] | None = None,
+    dissolve: bool = True,
+    parcelise: bool = True,
     user=SYSTEM,
     source_name: str | None = None,
     progress: Progress = None,
@@ -89,11 +94,14 @@ def layer_import(
 
     Geometries are stored in STORAGE_SRID; `crs` overrides what the file declares ("EPSG:4547",
     "gcj02", "bd09", …). `county`: the county (6-digit code or name) whose official codes a file
-    with a local system's codes is matched against (layers.io.code_resolve). `user`: who
+    with a local system's codes is matched against (layers.io.code_resolve); `code_map`: {local
+    code: official code}, which wins over matching. `user`: who
     imports — request.user from the web, SYSTEM (every street) from the command line; None or an
-    anonymous user is refused. Raises Forbidden when the user may not import this layer at all
-    (before the file is read), BadRequest when the file cannot be read; everything else is an
-    issue in the returned report.
+    anonymous user is refused. `dissolve`: rows sharing a division's code become one feature
+    (else they are refused as duplicates); `parcelise`: a grid or micro-grid import builds the
+    parcels of the communities it touched (layers.services.import_parcels). Raises Forbidden
+    when the user may not import this layer at all (before the file is read), BadRequest when
+    the file cannot be read; everything else is an issue in the returned report.
     """
     spec = layer_spec(layer)
     scope = import_authorise(user=user, layer=layer)
@@ -109,8 +117,12 @@ def layer_import(
     # Geometry first: several rows of one code are one feature (dissolved), and codes a file
     # gives in a local system's letters are replaced by official ones, grids in reading order.
     wkb = _geometries(src, frame, spec, crs, make_valid, report)
-    frame, wkb = features_dissolved(frame=frame, wkb=wkb, spec=spec, report=report)
-    frame = codes_resolved(frame=frame, wkb=wkb, spec=spec, report=report, county=county)
+    frame, wkb = features_dissolved(
+        frame=frame, wkb=wkb, spec=spec, report=report, dissolve=dissolve
+    )
+    frame = codes_resolved(
+        frame=frame, wkb=wkb, spec=spec, report=report, county=county, code_map=code_map
+    )
     _parents_from_codes(frame, spec)
     _model_required(frame, spec, model, report)
     codes_check(frame=frame, spec=spec, report=report)
@@ -126,10 +138,14 @@ def layer_import(
     with transaction.atomic(), pghistory.context(**context):
         _layer_lock(layer)
         _write(plan=plan, rows=rows, frame=frame, report=report, progress=progress, scope=scope)
+        if parcelise and not dry_run and not report.errors:
+            import_parcels_build(layer=layer, codes=list(frame.get("code", ())), report=report)
         if report.errors or dry_run:
             transaction.set_rollback(True)
         else:
             report.written = True
+            # Districts or streets elsewhere move the city profile (geo/city_profile.py).
+            transaction.on_commit(city_profile_forget)
     return report
 
 
@@ -145,6 +161,7 @@ def _mapped(src: Source, spec, field_map, report: ImportReport) -> pd.DataFrame 
     headers = [str(c) for c in src.frame.columns if c != geom_name]
     mapping = columns_resolve(spec=spec, headers=headers, field_map=field_map)
     report.columns, report.ignored_columns = mapping.sources, mapping.ignored
+    report.notes += mapping.notes
     derived = [c.name for c in spec.columns if c.derived and c.name in mapping.sources]
     if derived:
         report.notes.append(
@@ -438,7 +455,8 @@ def _scope_check(*, plan, frame, scope: ImportScope, report: ImportReport) -> bo
 
 
 def _row_key(frame, spec, row: int) -> str:
-    return _key(frame, spec, int(row) - 1)
+    # By the file's row number, not position: dissolved rows left the frame.
+    return _key(frame, spec, int(np.flatnonzero(frame["_row"].to_numpy() == int(row))[0]))
 
 
 def _common_prefix(codes: list[str]) -> str:

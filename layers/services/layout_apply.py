@@ -4,8 +4,9 @@ step shared by a publish (layout_commit), a draft's check (rolled back in a save
 - Moves may name grids and micro-grids listed as new units: they are created first. Their codes
   are the parent's code + 3 digits and never one used before in the community — retired codes
   included, read from the pghistory event tables (docs/design.md: a retired code is never reused).
-- A parcel moved with no micro-grid gets one, so micro-grids keep tiling their grid (rule 3 checks
-  micro-grids against their grid): if its grid did not change it keeps its micro-grid; otherwise
+- In a community that uses micro-grids, a parcel moved with no micro-grid gets one, so
+  micro-grids keep tiling their grid (rule 3 checks micro-grids against their grid): if its
+  grid did not change it keeps its micro-grid; otherwise
   the parcels that came from the same micro-grid (or from none) into the same grid become one new
   micro-grid of that grid, named after the one they left. Merging two grids thus carries the
   merged grid's micro-grids along, recoded under the receiving grid.
@@ -262,8 +263,11 @@ def layout_apply(
             "pk", "grid_id", "micro_grid_id"
         )
     }
-    filled = {r[0]: r for r in _fill_microgrids(rows, before)}
-    rows = [filled.get(r[0], r) for r in rows]
+    # A community that does not use micro-grids (an imported layout without them) gets none
+    # from an edit: one would put it in use, and every other grid would become a gap.
+    if MicroGrid.objects.filter(grid__community=community).exists():
+        filled = {r[0]: r for r in _fill_microgrids(rows, before)}
+        rows = [filled.get(r[0], r) for r in rows]
     changed = [r for r in rows if before[r[0]] != (r[1], r[2])]
     if changed:
         _update(changed)

@@ -10,7 +10,8 @@ compounds' (sql/parcelise_faces.sql: the faces tile the community exactly). Then
   reported (area, where, which grids) and left without a grid. Once the grids are derived from
   parcels, the rule check reports each of them as a part of the community covered by no grid
   (rule `gap`), at exactly the reported place and area: nothing is decided for the planner.
-  The same holds one level down for micro-grids inside their grid;
+  The same holds one level down for micro-grids inside a grid that has any (a grid with none is
+  not divided at that level: no gap);
 - faces smaller than GRIDATLAS_MIN_VIOLATION_AREA_M2 (slivers between edges digitised twice) are
   merged into the neighbour face they share the longest edge with, and take its owners.
 
@@ -125,12 +126,17 @@ def _problems(community: Community, faces: list[Face]) -> list[Problem]:
             "id", "code", "grid_id"
         )
     }
+    # A grid with no micro-grid at all is not divided at that level (a layout loaded down to
+    # grids only): its faces are no micro-grid gap.
+    divided = {grid_id for _code, grid_id in micro.values()}
     groups: dict[tuple, list] = {}
     for f in faces:
         if len(f.grids) != 1:
             kind = "gap" if not f.grids else "overlap"
             codes = tuple(grid_code[g] for g in f.grids)
             groups.setdefault((kind, community.code, codes), []).append(f.geom)
+            continue
+        if f.grids[0] not in divided:
             continue
         mine = tuple(m for m in f.micros if micro[m][1] == f.grids[0])
         if len(mine) != 1:
@@ -212,6 +218,16 @@ def _write(community: Community, faces: list[Face], report: ParceliseReport) -> 
     report.parcels_after = Parcel.objects.filter(community=community).count()
 
 
+def community_freehand(*, community: Community) -> bool:
+    """Has the community a freehand grid or micro-grid (a layout the editor cannot edit yet)?"""
+    return (
+        Grid.objects.filter(community=community, geom_source=GeomSource.FREEHAND).exists()
+        or MicroGrid.objects.filter(
+            grid__community=community, geom_source=GeomSource.FREEHAND
+        ).exists()
+    )
+
+
 def layout_parcelise(*, community_code: str, dry_run: bool = False) -> ParceliseReport:
     """Cut a community with a freehand layout into parcels and derive its grids and micro-grids
     from them (module docstring); with dry_run, only report what would happen."""
@@ -221,13 +237,7 @@ def layout_parcelise(*, community_code: str, dry_run: bool = False) -> Parcelise
         )
         if community is None:
             raise NotFound(f"no community with code {community_code}")
-        freehand = (
-            Grid.objects.filter(community=community, geom_source=GeomSource.FREEHAND).exists()
-            or MicroGrid.objects.filter(
-                grid__community=community, geom_source=GeomSource.FREEHAND
-            ).exists()
-        )
-        if not freehand:
+        if not community_freehand(community=community):
             raise BadRequest(
                 f"community {community_code} has no freehand grid or micro-grid: its layout is "
                 "already made of parcels"

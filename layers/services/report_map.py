@@ -20,6 +20,7 @@ import numpy as np
 from django.conf import settings
 from django.db import connection
 
+from geo.city_profile import city_profile
 from geo.domain import map_home
 from layers.analysis import CITY, Area
 from layers.analysis.coverage import LEVELS, building_coverage
@@ -101,7 +102,7 @@ def _legend(*, distance_m: float, mode: str, levels: tuple[str, ...] | None, are
     walk = "沿道路" if mode == "network" else "直线×绕行系数"
     # The filters the figures hold for, as the dashboard showed them (names are escaped: an
     # area's name is typed by editors).
-    where = escape(area.name or settings.GRIDATLAS_CITY_NAME)
+    where = escape(area.name or city_profile().name)
     return (
         f'<div class="ga-legend"><b>步行 {distance_m:.0f} 米内有党群服务阵地的户数占比</b>'
         f'<div class="ga-filters">范围：{where}；计入：{counted}；距离：{walk}</div>{rows}'

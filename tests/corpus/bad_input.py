@@ -633,8 +633,30 @@ def hand_cases() -> list[Case]:
     c.append(
         Case(assign, COMMUNITY + "assign-unassigned", 200, method="POST", role="staff", body={})
     )
+    # Building a freehand community's parcels: no body; a layout of parcels already is a 400.
+    parcelise = EDIT + "parcelise"
+    c += [
+        Case(parcelise, COMMUNITY + "parcelise", 403, method="POST", note="anonymous"),
+        Case(parcelise, COMMUNITY + "parcelise", 405, role="staff", note="GET"),
+        Case(parcelise, COMMUNITY + "parcelise", 400, method="POST", role="staff", note="parcels"),
+        Case(
+            parcelise,
+            "/api/edit/communities/" + HUGE_INT + "/parcelise",
+            404,
+            method="POST",
+            role="staff",
+        ),
+        Case(
+            parcelise,
+            "/api/edit/communities/" + NUL + "/parcelise",
+            method="POST",
+            role="staff",
+            note="NUL code",
+        ),
+    ]
     # --- import page ------------------------------------------------------------------------
     c += import_cases()
+    c += onboard_cases()
     # --- OGC API Features -------------------------------------------------------------------
     c += ogc_cases()
     return c
@@ -675,6 +697,24 @@ def import_cases() -> list[Case]:
             role="planner",
             note="huge field map",
             form={**form, "field_map": "a=" + "b" * 100_000},
+            files={"file": ("a.csv", _csv(station))},
+        ),
+        Case(
+            route,
+            "/import/",
+            method="POST",
+            role="planner",
+            note="code map naming a server file",
+            form={**form, "code_map": "/etc/passwd"},
+            files={"file": ("a.csv", _csv(station))},
+        ),
+        Case(
+            route,
+            "/import/",
+            method="POST",
+            role="planner",
+            note="county in no list",
+            form={**form, "county": "999999"},
             files={"file": ("a.csv", _csv(station))},
         ),
         Case(
@@ -744,6 +784,53 @@ def import_cases() -> list[Case]:
                 )
             },
         ),
+    ]
+
+
+def onboard_cases() -> list[Case]:
+    """Onboarding a district (staff): the upload is refused with its form and the reason before
+    any job is queued; a job page answers 404 for a job that is not the user's."""
+    route, page = "import/onboard", "import/onboard/<uuid:job_id>"
+    form = {"county": "", "code_map": ""}
+    notzip = {"file": ("district.csv", _csv("code,name\n1,a\n"))}
+    damaged = {"file": ("district.zip", b"PK\x03\x04" + b"x" * 200)}
+    job = "/import/onboard/00000000-0000-0000-0000-000000000000"
+    return [
+        Case(route, "/import/onboard", method="POST", role="staff", form=form, note="no file"),
+        Case(route, "/import/onboard", method="POST", role="staff", form=form, files=notzip),
+        Case(route, "/import/onboard", method="POST", role="staff", form=form, files=damaged),
+        Case(
+            route,
+            "/import/onboard",
+            method="POST",
+            role="staff",
+            form={**form, "county": NUL},
+            files=damaged,
+            note="NUL county",
+        ),
+        Case(
+            route,
+            "/import/onboard",
+            method="POST",
+            role="staff",
+            form={**form, "county": "x" * 1000},
+            files=damaged,
+            note="unknown county",
+        ),
+        Case(
+            route,
+            "/import/onboard",
+            method="POST",
+            role="staff",
+            form={**form, "code_map": "SQ-3"},
+            files=damaged,
+            note="malformed code map",
+        ),
+        Case(route, "/import/onboard", 403, method="POST", role="planner", form=form, files=notzip),
+        Case(route, "/import/onboard", 405, role="staff", note="GET"),
+        Case(page, job, 404, role="staff"),
+        Case(page, job, role="staff", params={"x": NUL}, note="NUL x"),
+        Case(page, job, 302, note="anonymous: sign in"),
     ]
 
 

@@ -22,8 +22,9 @@ window.gridatlasOfflineMap = function (options, styleUrl, layers) {
   return map;
 };
 
-/* The maps' home view (GRIDATLAS_MAP_CENTRE/_ZOOM) from the map element's data-map-centre="lon,lat"
- * and data-map-zoom, as MapLibre options: the page data, never restated in a script. */
+/* The maps' home view (the city profile's centre and zoom, geo/city_profile.py) from the map
+ * element's data-map-centre="lon,lat" and data-map-zoom, as MapLibre options: the page data,
+ * never restated in a script. */
 window.gridatlasMapHome = function (el) {
   "use strict";
   const centre = (el.dataset.mapCentre || "").split(",").map(Number);

@@ -9,10 +9,11 @@ from django.shortcuts import render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
+from geo.city_profile import city_profile
 from geo.domain import default_walk_m, walks
 from layers.analysis.query import AnalysisQuery
 from layers.models import District, ServiceStation
-from layers.selectors.summary import city_bounds
+from layers.selectors.summary import WORLD_BOUNDS
 from layers.services.report_map import report_map_html
 
 
@@ -83,16 +84,17 @@ def _strings() -> dict:
 
 @require_GET
 def dashboard(request):
+    profile = city_profile()
     return render(
         request,
         "layers/dashboard.html",
         {
-            "city_name": settings.GRIDATLAS_CITY_NAME,
+            "city_name": profile.name,
             "districts": District.objects.order_by("code").only("code", "name"),
             "distances": _distances(),
             "list_rows": settings.GRIDATLAS_DASHBOARD_LIST_ROWS,
             "levels": ServiceStation.Level.choices,
-            "bounds_json": json.dumps(city_bounds()),
+            "bounds_json": json.dumps(list(profile.bounds or WORLD_BOUNDS)),
             "strings": _strings(),
         },
     )

@@ -9,12 +9,11 @@ from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 from pyproj import Transformer
 
-from fixtures.demo_city import SCALES, city_load, city_plan
+from fixtures.demo_city import DEMO_CENTRE, DEMO_METRIC_SRID, SCALES, city_load, city_plan
 from fixtures.demo_city.defects import defects_apply
 from fixtures.demo_city.load import CityNotEmpty, city_is_empty
 from fixtures.demo_city.sample import plan_dump, plan_read
-from geo.domain import map_home
-from geo.srid import STORAGE_SRID, metric_srid
+from geo.srid import STORAGE_SRID
 
 
 class Command(BaseCommand):
@@ -78,18 +77,19 @@ class Command(BaseCommand):
             self.stdout.write("The database already holds a city; leaving it as it is.")
             return
         t0 = time.perf_counter()
-        centre = Transformer.from_crs(STORAGE_SRID, metric_srid(), always_xy=True).transform(
-            *map_home()[:2]  # the city is built where the maps open (Wuhan by default)
+        # Wuhan's demo, in Wuhan's zone, whatever city the instance serves otherwise.
+        centre = Transformer.from_crs(STORAGE_SRID, DEMO_METRIC_SRID, always_xy=True).transform(
+            *DEMO_CENTRE
         )
         if from_sample:
             try:
                 plan, srid = plan_read(Path(from_sample))
             except (OSError, ValueError, KeyError) as exc:
                 raise CommandError(f"cannot read the sample {from_sample}: {exc}") from exc
-            if srid != metric_srid():
+            if srid != DEMO_METRIC_SRID:
                 raise CommandError(
-                    f"the sample is in EPSG:{srid} but GRIDATLAS_METRIC_SRID is "
-                    f"{metric_srid()}: regenerate it with --dump-sample"
+                    f"the sample is in EPSG:{srid} but the demo city is built in "
+                    f"EPSG:{DEMO_METRIC_SRID}: regenerate it with --dump-sample"
                 )
             scale = plan.scale
         else:
@@ -98,13 +98,13 @@ class Command(BaseCommand):
                 scale=scale,
                 seed=seed,
                 centre=centre,
-                srid=metric_srid(),
+                srid=DEMO_METRIC_SRID,
                 progress=opts["verbosity"] > 0,
             )
             if with_defects:
                 defects_apply(plan)
         if dump_sample:
-            plan_dump(plan, Path(dump_sample), srid=metric_srid())
+            plan_dump(plan, Path(dump_sample), srid=DEMO_METRIC_SRID)
         t1 = time.perf_counter()
         try:
             with pghistory.context(command="build_demo_city", scale=scale, seed=seed):

@@ -1,4 +1,5 @@
-"""python manage.py import_layer LAYER FILE [--crs …] [--encoding …] [--field-map …] [--dry-run]"""
+"""python manage.py import_layer LAYER FILE [--crs …] [--encoding …] [--field-map …] [--county …]
+[--code-map …] [--dry-run]"""
 
 import json
 
@@ -6,6 +7,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from geo.errors import BadRequest
 from layers.catalogue import COLUMNS
+from layers.io.code_map import code_map_parse
 from layers.io.fieldmap import field_map_parse
 from layers.permissions import SYSTEM
 from layers.services.layer_import import layer_import
@@ -45,6 +47,31 @@ class Command(BaseCommand):
             action="store_true",
             help="repair invalid geometries with ST_MakeValid's result (reported as warnings)",
         )
+        parser.add_argument(
+            "--no-dissolve",
+            dest="dissolve",
+            action="store_false",
+            help="refuse rows sharing a division's code (duplicate_key) instead of dissolving "
+            "them into one feature",
+        )
+        parser.add_argument(
+            "--no-parcelise",
+            dest="parcelise",
+            action="store_false",
+            help="leave imported grids and micro-grids freehand (no parcels built; the editor "
+            "cannot edit them until manage.py parcelise_layout runs)",
+        )
+        parser.add_argument(
+            "--county",
+            help="the county whose official codes a file in a local system's codes (SQ, SQ-3, "
+            "SQ-3-2) is matched against, by 6-digit code or name: --county 420303 or "
+            "--county 张湾区",
+        )
+        parser.add_argument(
+            "--code-map",
+            help="official codes for local ones, winning over matching by name: "
+            "SQ-3=420303001002,SQ-4=420303001003, or a .json object or .csv (local,official) file",
+        )
         parser.add_argument("--json", action="store_true", help="print the report as JSON")
 
     def handle(self, *args, layer, file, crs, encoding, field_map, dry_run, make_valid, **opts):
@@ -58,6 +85,10 @@ class Command(BaseCommand):
                 field_map=field_map_parse(field_map, allow_path=True),
                 dry_run=dry_run,
                 make_valid=make_valid,
+                county=opts["county"],
+                code_map=code_map_parse(opts["code_map"], allow_path=True),
+                dissolve=opts["dissolve"],
+                parcelise=opts["parcelise"],
                 progress=bar.update,
                 user=SYSTEM,  # the operator at the command line may import everything
             )

@@ -2,7 +2,7 @@
 -- nearest grid when the point is in none, and the nearest service stations with distances.
 -- Parameters: lon, lat (EPSG:4326 degrees, already converted from GCJ-02/BD-09), stations (how
 -- many stations to return), station_candidates (how many to pre-select by planar distance before
--- ranking by true distance).
+-- ranking by true distance), station_max_m (metres: farther stations are not listed at all).
 -- A point on an edge shared by two grids is covered by both: the lower code wins, always the same.
 -- Distances are metres on the spheroid (geography); KNN (<->) in degrees only pre-selects, since
 -- a degree of longitude is shorter than a degree of latitude at Wuhan's latitude. KNN compares
@@ -10,7 +10,16 @@
 -- (else every station is read and sorted: 1.1 ms a lookup; every grid for an outside point: 17 ms).
 -- Returns one row: a json object (keys below); a missing part is null.
 WITH p AS (
-  SELECT ST_SetSRID(ST_MakePoint(%(lon)s, %(lat)s), 4326) AS geom
+  SELECT geom,
+         -- A box in degrees holding every point within station_max_m: a degree of latitude is
+         -- at least 110,574 m, one of longitude at least 111,319 m × cos(latitude) at the box's
+         -- poleward edge; one per cent more covers the geodesic's curve.
+         ST_Expand(geom,
+                   1.01 * %(station_max_m)s
+                     / (111319.0 * cos(radians(least(abs(%(lat)s) + d_lat, 89.0)))),
+                   d_lat) AS station_box
+    FROM (SELECT ST_SetSRID(ST_MakePoint(%(lon)s, %(lat)s), 4326) AS geom,
+                 1.01 * %(station_max_m)s / 110574.0 AS d_lat) point
 ), grid AS (
   SELECT g.id, g.code, g.name, g.households, g.building_count, g.community_id
     FROM layers_grid g, p
@@ -61,8 +70,11 @@ WITH p AS (
    ORDER BY s.code
    LIMIT 1
 ), station_candidates AS (
+  -- The cap is in the index scan (the box), not a filter after it: a point far from every
+  -- station (another city's district) reads none of them instead of ranking the nearest.
   SELECT s.id, s.name, s.level, s.address, s.opening_hours, s.geom
     FROM layers_servicestation s, p
+   WHERE s.geom && (SELECT station_box FROM p)
    ORDER BY s.geom <-> (SELECT geom FROM p)
    LIMIT %(station_candidates)s
 ), stations AS (
@@ -70,6 +82,7 @@ WITH p AS (
          ST_X(c.geom) AS lon, ST_Y(c.geom) AS lat,
          round(ST_Distance(c.geom::geography, p.geom::geography)::numeric, 1) AS distance_m
     FROM station_candidates c, p
+   WHERE ST_DWithin(c.geom::geography, p.geom::geography, %(station_max_m)s)
    ORDER BY distance_m, c.id
    LIMIT %(stations)s
 ), workers AS (

@@ -139,6 +139,11 @@
       if (s.address) p.append(el("small", null, s.address + (s.opening_hours ? " · " + s.opening_hours : "")));
       st.append(p);
     }
+    // The API lists stations within its cap only: another city's station is no answer.
+    if (!card.stations.length) {
+      const km = (card.nearest_station_max_m / 1000).toLocaleString();
+      st.append(el("p", "muted station-none", fmt(T.noStation, { km })));
+    }
     cardEl.append(st);
     showOnMap(card);
   }

@@ -1,6 +1,7 @@
 /* Opening a community: its layout, its parcels and edges, and the draft (this browser's or the
  * server's), drawn and checked; and the street → community choosers. */
 import { restoreDraft, draftMoves } from "./draft.js";
+import { showFreehand } from "./freehand.js";
 import { drawData } from "./mapview.js";
 import { $, api, el, S, status, T } from "./page.js";
 import { showScheduled } from "./schedule.js";
@@ -19,7 +20,10 @@ export async function loadCommunity(code) {
     status((layout.body.error || data.body.error || T.error), "error");
     return;
   }
-  S.editable = Boolean(layout.body.editable);
+  // A freehand layout has no parcels to move: nothing is editable but the action that builds
+  // them (freehand.js), offered to whoever may write the layout.
+  const freehand = Boolean(layout.body.freehand);
+  S.editable = Boolean(layout.body.editable) && !freehand;
   S.revision = layout.body.revision;
   S.scheduled = layout.body.scheduled || null;
   S.nextGridCode = layout.body.next_grid_code || null;
@@ -31,12 +35,16 @@ export async function loadCommunity(code) {
   indexData(S, data.body, layout.body);
   restoreDraft(S, savedDraft(), serverDraft.ok ? serverDraft.body : null);
   drawData(data.body);
+  showFreehand({
+    freehand, editable: Boolean(layout.body.editable), reload: () => loadCommunity(code),
+  });
   $("ed-tools").hidden = !S.editable;
   $("ed-publish-block").hidden = !S.editable;
   showScheduled();
   $("ed-propose-block").hidden = !S.editable;
   $("ed-versions-block").hidden = false;
-  status(S.editable ? `${data.body.community.name} · ${T.revision} ${S.revision}` : T.readOnly,
+  if (freehand) status(T.freehandShort, "warn");
+  else status(S.editable ? `${data.body.community.name} · ${T.revision} ${S.revision}` : T.readOnly,
     S.editable ? "" : "warn");
   if (S.rebasedFrom !== null) {
     status(T.rebased.replace("{from}", S.rebasedFrom).replace("{to}", S.revision), "warn");
