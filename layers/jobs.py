@@ -61,6 +61,21 @@ UNMATCHED_LISTED = 1000  # rows listed in a job's summary (the result file has t
 # --- services (writes) ---------------------------------------------------------------------------
 
 
+def _job_queued(kind, task, *, owner, params: dict, language: str, file: tuple) -> Job:
+    """A job row with its input file, deferred to `task`, in the caller's transaction (the
+    queue row and the job commit together, or neither)."""
+    name, content_type, data = file
+    job = Job.objects.create(
+        kind=kind, owner=owner, params=params, language=language, input_name=name
+    )
+    JobFile.objects.create(
+        job=job, role=JobFile.Role.INPUT, name=name, content_type=content_type, data=data
+    )
+    job.queue_job_id = task.defer(job_id=str(job.id))
+    job.save(update_fields=["queue_job_id"])
+    return job
+
+
 def batch_lookup_submit(*, user, data: bytes, filename: str, crs: str, language: str) -> Job:
     """Queue a batch lookup of an uploaded CSV/XLSX for `user`: the Job, its input file and the
     task, in one transaction. TooManyRequests past GRIDATLAS_BATCH_JOBS_PER_USER_MAX queued or
@@ -82,22 +97,14 @@ def batch_lookup_submit(*, user, data: bytes, filename: str, crs: str, language:
                 "once): wait for one to finish, then upload this file again",
                 limit=limit,
             )
-        job = Job.objects.create(
-            kind=Job.Kind.BATCH_LOOKUP,
+        job = _job_queued(
+            Job.Kind.BATCH_LOOKUP,
+            batch_lookup_task,
             owner=user,
             params={"crs": crs},
             language=language,
-            input_name=filename,
+            file=(filename, CONTENT_TYPES[suffix], data),
         )
-        JobFile.objects.create(
-            job=job,
-            role=JobFile.Role.INPUT,
-            name=filename,
-            content_type=CONTENT_TYPES[suffix],
-            data=data,
-        )
-        job.queue_job_id = batch_lookup_task.defer(job_id=str(job.id))
-        job.save(update_fields=["queue_job_id"])
     return job
 
 
@@ -196,22 +203,14 @@ def onboard_submit(
     county_resolve(county)
     code_map_parse(code_map)  # inline only: from the web a path is refused unread
     with transaction.atomic():
-        job = Job.objects.create(
-            kind=Job.Kind.ONBOARD,
+        job = _job_queued(
+            Job.Kind.ONBOARD,
+            onboard_task,
             owner=user,
             params={"county": county, "code_map": code_map},
             language=language,
-            input_name=filename,
+            file=(filename, "application/zip", data),
         )
-        JobFile.objects.create(
-            job=job,
-            role=JobFile.Role.INPUT,
-            name=filename,
-            content_type="application/zip",
-            data=data,
-        )
-        job.queue_job_id = onboard_task.defer(job_id=str(job.id))
-        job.save(update_fields=["queue_job_id"])
     return job
 
 
