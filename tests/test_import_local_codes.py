@@ -359,6 +359,16 @@ def test_a_retired_code_is_refused_with_the_current_division(tmp_path):
     assert issue.rule == "retired_code" and "give its current code" in issue.repair
 
 
+def test_a_retired_community_code_no_division_is_named_as_now_is_kept_with_a_warning(tmp_path):
+    # 新建社区 (420102010004, 江岸区) is in the 2016 list only, and no 2023 division has its name:
+    # the district still uses the code, which no other division holds.
+    rows = [{"编码": "420102010004", "名称": "新建社区", "box": (0, 0, 100, 100)}]
+    report = layer_import(layer="communities", path=gpkg(tmp_path, "c", rows), dry_run=True)
+    assert not [i for i in report.errors if i.rule == "retired_code"]
+    (warning,) = [i for i in report.warnings if i.rule == "retired_code"]
+    assert warning.key == "420102010004" and "kept as given" in warning.message
+
+
 def test_a_retired_code_already_stored_is_no_new_mistake(tmp_path):
     District.objects.create(code="330103", name="下城区", geom=multi(box(0, 0, 100, 100)))
     districts = [{"编码": "330103", "名称": "下城区", "box": (0, 0, 100, 100)}]

@@ -84,39 +84,54 @@ def retired_refuse(frame, level: str, report: ImportReport, county) -> None:
         if code not in old or code in stored:
             continue
         name = names[i] or old[code].name
-        now = _current_division(level, code, name, county)
-        repair = (
-            f"use {now.code} {now.name}, the current division of that name"
-            if now
-            else f"give its current code from {LIST}"
-        )
-        report.add(
-            frame["_row"].iat[i],
-            code,
-            "retired_code",
+        now, named = _current_division(level, code, name, county)
+        message = (
             f"{code} was the code of {old[code].name} in the 2016 division list and {LIST} no "
-            "longer has it (renamed, merged or renumbered)",
-            repair=repair,
+            "longer has it (renamed, merged or renumbered)"
         )
+        if now or named or level == "district":
+            # The division lives on under another code (the old one would be wrong; several
+            # bear its name: which is not ours to guess), or a whole county was merged away.
+            repair = (
+                f"use {now.code} {now.name}, the current division of that name"
+                if now
+                else f"give its current code from {LIST}"
+            )
+            report.add(frame["_row"].iat[i], code, "retired_code", message, repair=repair)
+        else:
+            # A street or community no current division is named as: the district still uses
+            # the old code (no other division holds it), so it is kept, and said.
+            report.add(
+                frame["_row"].iat[i],
+                code,
+                "retired_code",
+                message + "; no current division has its name, so the code is kept as given",
+                repair=f"check it, and give its current code from {LIST} if it has one",
+                severity="warning",
+            )
 
 
-def _current_division(level: str, code: str, name: str, county) -> DivisionEntry | None:
-    """The one current division named `name` where the retired `code` was: for a district the
+def _current_division(
+    level: str, code: str, name: str, county
+) -> tuple[DivisionEntry | None, bool]:
+    """The one current division named `name` where the retired `code` was (for a district the
     counties of that name, for a street within `county` or the counties of the same city, for a
-    community within its street (when current) or `county`."""
+    community within its street (when current) or `county`), and whether any current division
+    there bears the name (one, or several: then None and True)."""
     if level == "district":
         found = [e for e in counties_named(name) if e.code[:4] == code[:4]]
-        return found[0] if len(found) == 1 else None
+        return (found[0] if len(found) == 1 else None), bool(found)
     if level == "street":
         scopes = [county.code] if county else [e.code for e in children(code[:4])]
     else:
         scopes = [code[:9]] if division(code[:9]) else [county.code] if county else []
-    codes = set()
+    codes, named = set(), False
     for scope in scopes:
         try:
             m = name_match(name, level=NAME_LEVEL[level], within=scope)
         except ValueError:
             continue
+        named = named or m.status != "unmatched"
         if m.status in ("exact", "variant"):
             codes.add(m.code)
-    return division(codes.pop()) if len(codes) == 1 else None
+    return (division(codes.pop()) if len(codes) == 1 else None), named

@@ -201,7 +201,8 @@ def _county_in_file(district: FileLevel) -> DivisionEntry | None:
 def _retired_mapped(levels: list[FileLevel], county: DivisionEntry, report) -> dict[str, str]:
     """{retired code: current code} for official codes of streets and communities the 2023 list
     no longer has, where the file's name for the feature designates exactly one current division
-    of the county (never certain and wrong: otherwise the import refuses the code, saying why).
+    of the county (never certain and wrong: when several do, the import refuses the code, saying
+    why; when none does, it keeps the code with a warning).
     Each one met is in the report."""
     out = {}
     for level in levels:
@@ -221,8 +222,12 @@ def _retired_mapped(levels: list[FileLevel], county: DivisionEntry, report) -> d
                 out[code] = m.code
                 now = division(m.code)
                 entry["outcome"] = f"taken as {m.code} {now.name if now else ''}, by its name"
+            elif m.status == "ambiguous":
+                entry["outcome"] = f"several current divisions named {name}: refused"
             else:
-                entry["outcome"] = f"no one current division named {name}: refused"
+                entry["outcome"] = (
+                    f"no current division named {name}: kept as given, with a warning"
+                )
             if entry not in report.retired:
                 report.retired.append(entry)
     return out
