@@ -179,6 +179,8 @@ def test_the_map_page_names_the_loaded_city_and_its_zone(client):
     assert "十堰市" in html and "武汉市" not in html
     assert 'value="EPSG:4546"' in html and 'value="EPSG:4547"' not in html
     assert client.get("/ogc").json()["title"] == "GridAtlas · 十堰市"
+    dashboard = client.get("/dashboard/").content.decode()
+    assert "十堰市" in dashboard and "武汉市" not in dashboard
 
 
 # --- settings and the fallback ----------------------------------------------------------------
