@@ -28,6 +28,9 @@ from pathlib import Path
 
 DIVISIONS_DIR = Path(__file__).resolve().parents[1] / "fixtures" / "divisions"
 LIST_2023 = DIVISIONS_DIR / "china_2023.csv.xz"
+# Its provinces, cities and counties alone (scripts/divisions_build.py writes both): naming a city
+# (the profile, on every page) reads 62 KB, not the whole list (0.5 s, ~50 MB a process).
+COUNTIES_2023 = DIVISIONS_DIR / "china_2023_counties.csv"
 # Older lists (Vonng/adcode, NBS 2016): 12-digit codes with their level.
 LISTS_2016 = ("wuhan_4201_2016.csv", "adcode_hangzhou_3301.csv", "adcode_shiyan_4203.csv")
 
@@ -138,6 +141,22 @@ def suffix_kind(name: str, level: str) -> tuple[str, str] | None:
     return best[:2] if best else None
 
 
+def narrowed(name: str, level: str, found: list, name_of) -> tuple[object | None, str]:
+    """Of several divisions that share `name`'s short name, the one `name` means: the one of that
+    very full name ("exact"), else the one of the kind its suffix says ("variant": 柏林社区 is the
+    residents' committee, not 柏林村委会); (None, "ambiguous") when neither picks one. `name_of`
+    gives an item's full name (list entries here, stored features in layers.io.stored_codes)."""
+    normal = name_normal(name)
+    full = [f for f in found if name_normal(name_of(f)) == normal]
+    if len(full) == 1:
+        return full[0], "exact"
+    kind = suffix_kind(name, level)
+    of_kind = [f for f in found if kind and suffix_kind(name_of(f), level) == kind]
+    if len(of_kind) == 1 and name_short(name_of(of_kind[0]), level) == kind[1]:
+        return of_kind[0], "variant"
+    return None, "ambiguous"
+
+
 def _name_keys(name: str, level: str) -> set[str]:
     """Every short name an asked name can stand for: itself, and itself without any one suffix
     it ends with (新村社区居委会 → itself, 新村社区, 新村), so that a division's short name plus
@@ -208,9 +227,19 @@ def _villages(town_code: str) -> list[DivisionEntry]:
     ]
 
 
+@functools.cache
+def _counties() -> dict[str, str]:
+    with open(COUNTIES_2023, encoding="utf-8", newline="") as f:
+        return {row["code"]: row["name"] for row in csv.DictReader(f)}
+
+
 def _entry(code: str) -> DivisionEntry | None:
-    found = _tree().upper.get(code)
-    return DivisionEntry(code, found[0], LEVEL_OF_DIGITS[len(code)]) if found else None
+    if len(code) <= LEVEL_DIGITS["county"]:
+        name = _counties().get(code)
+    else:
+        found = _tree().upper.get(code)
+        name = found[0] if found else None
+    return DivisionEntry(code, name, LEVEL_OF_DIGITS[len(code)]) if name is not None else None
 
 
 # --- the API ----------------------------------------------------------------------------------
@@ -232,7 +261,7 @@ def children(code: str) -> list[DivisionEntry]:
 def _counties_by_name() -> tuple[dict[str, list[str]], dict[str, list[str]]]:
     full: dict[str, list[str]] = {}
     short: dict[str, list[str]] = {}
-    for code, (name, _, _) in _tree().upper.items():
+    for code, name in _counties().items():
         if len(code) == LEVEL_DIGITS["county"]:
             full.setdefault(name_normal(name), []).append(code)
             short.setdefault(name_short(name, "county"), []).append(code)
@@ -344,16 +373,12 @@ def name_match(name: str, *, level: str, within: str) -> NameMatch:
             return NameMatch(name, status, scored[0][0].code, candidates)
         # Several divisions share the short name: the one whose full name it is, or the one of
         # the kind its suffix says (柏林社区 is the residents' committee, not 柏林村委会), if one.
-        full = [n for n in same if n.normal == normal]
-        if len(full) == 1:
-            return NameMatch(name, "exact", full[0].entry.code, candidates)
-        kind = suffix_kind(name, level)
-        of_kind = [n for n in same if kind and suffix_kind(n.normal, level) == kind]
-        if len(of_kind) == 1 and of_kind[0].short == kind[1]:
-            code = of_kind[0].entry.code
-            first = sorted(candidates, key=lambda c: c[0] != code)  # the chosen one first
-            return NameMatch(name, "variant", code, tuple(first))
-        return NameMatch(name, "ambiguous", None, candidates)
+        one, how = narrowed(name, level, same, lambda n: n.entry.name)
+        if one is None:
+            return NameMatch(name, "ambiguous", None, candidates)
+        code = one.entry.code
+        first = sorted(candidates, key=lambda c: c[0] != code)  # the chosen one first
+        return NameMatch(name, how, code, tuple(first))
     return NameMatch(name, "unmatched", None, _similar(name_short(name, level), entries))
 
 

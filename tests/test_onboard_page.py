@@ -2,8 +2,6 @@
 district's zip on /import/, see the job queued, and (once the worker has run it) the report of
 what went in; at desktop and phone size, nothing loaded from outside."""
 
-import io
-import zipfile
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
@@ -14,6 +12,7 @@ from fixtures.district_corpus import corpus_build
 from layers.models import Grid, Job
 from tests.conftest import CHROMIUM_ARGS, requests_leaving_localhost, sign_in
 from tests.test_jobs import empty_queue, worker_drain  # noqa: F401 (a fixture, used by name)
+from tests.test_onboard import _zip
 
 PW = "pw-onboard-1"
 PHONE = {"width": 390, "height": 844}
@@ -25,14 +24,6 @@ def off_loop(fn):
     this one, where Django refuses to query."""
     with ThreadPoolExecutor(1) as pool:
         return pool.submit(fn).result()
-
-
-def _zip(folder) -> bytes:
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w") as zf:
-        for path in sorted(folder.iterdir()):
-            zf.write(path, path.name)
-    return buffer.getvalue()
 
 
 @pytest.mark.django_db(transaction=True)

@@ -11,7 +11,7 @@ from collections import defaultdict
 from django.db.models.functions import Left
 
 from geo.codes import LEVELS
-from geo.division_list import name_normal, name_short, suffix_kind
+from geo.division_list import name_normal, name_short, narrowed
 from layers.catalogue import LAYERS
 
 # The division-list level whose name suffixes a GridAtlas level's names carry.
@@ -53,16 +53,11 @@ class StoredLevel:
         geo.division_list.name_match does) to the one of that very name, else to the one of the
         kind its suffix says (柏林村委会 is not 柏林社区居民委员会)."""
         found = self.by_name.get(name_key(name, self.level), [])
-        if len(found) < 2:
-            return found
-        normal = name_normal(name)
-        full = [f for f in found if name_normal(f[1]) == normal]
-        if len(full) == 1:
-            return full
         division_level = NAME_LEVEL.get(self.level)
-        kind = suffix_kind(name, division_level) if division_level else None
-        of_kind = [f for f in found if kind and suffix_kind(f[1], division_level) == kind]
-        return of_kind if len(of_kind) == 1 else found
+        if len(found) < 2 or division_level is None:
+            return found
+        one, _ = narrowed(name, division_level, found, lambda f: f[1])
+        return [one] if one is not None else found
 
 
 def children_stored(level: str, parents: list[str]) -> dict[str, list[tuple[str, str]]]:

@@ -35,6 +35,7 @@ import shapely
 
 from geo.chinese_crs import CRS_ALIASES, gcj02_from_wgs84_many
 from geo.errors import BadRequest
+from geo.gk_zones import GK3_FIRST_CM, GK3_FIRST_SRID
 from geo.spreadsheet import csv_cell, text_is_formula_like
 from geo.srid import CGCS2000_SRID, STORAGE_SRID
 from layers.catalogue import COLUMNS
@@ -43,8 +44,7 @@ from layers.selectors.layer_rows import Scope, layer_frame
 # CGCS2000 Gauss-Krüger: EPSG:4491–4501 6° zones 13–23 (zone in the false easting), 4502–4512 6°
 # CM 75E–135E, 4513–4533 3° zones 25–45, 4534–4554 3° CM 75E–135E.
 GK_EPSG_MIN, GK_EPSG_MAX = 4491, 4554
-GK6_CM_FIRST_EPSG, GK3_CM_FIRST_EPSG = 4502, 4534
-GK_FIRST_CM_DEG = 75
+GK6_CM_FIRST_EPSG = 4502  # the 3° CM zones are geo.gk_zones'
 CRS_HELP = (
     "wgs84 (4326), cgcs2000 (4490), a CGCS2000 Gauss-Krüger zone EPSG:4491–EPSG:4554 or by "
     "central meridian gk3:114 / gk6:117, or gcj02 (AMap/Tencent lon/lat)"
@@ -99,10 +99,10 @@ def _gk_epsg(key: str) -> int | None:
     if not match:
         return None
     width, cm = int(match[1]), int(match[2])
-    zone, rest = divmod(cm - GK_FIRST_CM_DEG, width)
-    first = GK3_CM_FIRST_EPSG if width == 3 else GK6_CM_FIRST_EPSG
-    last = first + (135 - GK_FIRST_CM_DEG) // width
-    if rest or cm < GK_FIRST_CM_DEG or first + zone > last:
+    zone, rest = divmod(cm - GK3_FIRST_CM, width)
+    first = GK3_FIRST_SRID if width == 3 else GK6_CM_FIRST_EPSG
+    last = first + (135 - GK3_FIRST_CM) // width
+    if rest or cm < GK3_FIRST_CM or first + zone > last:
         raise BadRequest(
             f"{key}: no CGCS2000 {width}° Gauss-Krüger zone has central meridian {cm}E "
             f"({'75, 78, … 135' if width == 3 else '75, 81, … 135'})"
