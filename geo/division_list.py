@@ -268,6 +268,18 @@ def _counties_by_name() -> tuple[dict[str, list[str]], dict[str, list[str]]]:
     return full, short
 
 
+def counties_of(city_code: str) -> list[DivisionEntry]:
+    """The counties (区/县/县级市) of a 4-digit city in the 2023 list, from the small table (a
+    municipality's 市辖区 is no county)."""
+    return [
+        DivisionEntry(code, name, "county")
+        for code, name in _counties().items()
+        if len(code) == LEVEL_DIGITS["county"]
+        and code.startswith(city_code)
+        and name not in MUNICIPAL_CITY_NAMES
+    ]
+
+
 def counties_named(name: str) -> list[DivisionEntry]:
     """The counties (区/县/县级市) of that name, in code order: those with the same full name, or
     when none, those whose name without its suffix matches (张湾 → 张湾区)."""

@@ -33,6 +33,7 @@ import cn2an
 import opencc
 
 from geo.city_profile import city_profile
+from geo.division_list import counties_of
 
 DIVISIONS_DIR = Path(__file__).resolve().parents[1] / "fixtures" / "divisions"
 
@@ -296,9 +297,12 @@ def _prefix_re(city_code: str, city_name: str) -> re.Pattern:
 
 @functools.cache
 def district_names(city_code: str) -> frozenset[str]:
-    """The districts (区/县/县级市) of the city, from the national division lists."""
-    names = set()
-    for path in sorted(DIVISIONS_DIR.glob("*.csv")):
+    """The districts (区/县/县级市) of the city, from the national division lists: the 2023 one
+    (any city in China) and the 2016 city lists (names since merged away still appear in
+    addresses)."""
+    names = {e.name for e in counties_of(city_code)}
+    lists_2016 = [*DIVISIONS_DIR.glob("adcode_*.csv"), *DIVISIONS_DIR.glob("*_2016.csv")]
+    for path in sorted(lists_2016):
         with open(path, encoding="utf-8") as f:
             for row in csv.DictReader(f):
                 if (

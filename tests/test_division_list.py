@@ -245,6 +245,8 @@ def test_naming_a_city_or_county_does_not_load_the_whole_list(monkeypatch):
     assert city_name("420303") == "十堰市" and city_name("110101") == "北京市"
     assert [e.code for e in counties_named("张湾区")] == ["420303"]
     assert division("4203").name == "十堰市"
+    assert {"张湾区", "茅箭区"} <= {e.name for e in division_list.counties_of("4203")}
+    assert "市辖区" not in {e.name for e in division_list.counties_of("1101")}
     assert division_list._loaded is None
     assert children("420303")  # the towns: now the whole list
     assert division_list._loaded is not None
